@@ -1,0 +1,106 @@
+"""Length-bucketed batching and padding.
+
+Batches of similar-length sentences waste little compute on padding. Sorting the whole data
+set by length would make every epoch see the same batches in the same order, so for training
+the data are shuffled, cut into chunks of ``chunk_batches`` batches, sorted by length inside
+each chunk, and the resulting batches shuffled again. Everything random comes from one seeded
+numpy Generator, so a (lengths, batch_size, seed) triple always gives the same batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from xlt.vocab import PAD_ID
+
+
+def bucket_batches(
+    lengths: Sequence[int],
+    batch_size: int,
+    shuffle: bool,
+    seed: int = 0,
+    chunk_batches: int | None = 50,
+) -> list[list[int]]:
+    """Group item indices into batches of similar length.
+
+    ``shuffle=True`` (training): random order, sorted within chunks of ``chunk_batches``
+    batches, batch order shuffled; vary ``seed`` per epoch (e.g. ``seed * 1000 + epoch``) for
+    a new order each epoch. ``shuffle=False``: items in their given order, sorted within
+    chunks; ``chunk_batches=None`` sorts all items at once (best packing, for inference where
+    the caller reassembles by index anyway). Sorting is stable, so ties keep their order.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    lengths_arr = np.asarray(lengths, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(lengths_arr)) if shuffle else np.arange(len(lengths_arr))
+    chunk = len(order) if chunk_batches is None else chunk_batches * batch_size
+    batches: list[list[int]] = []
+    for begin in range(0, len(order), max(chunk, 1)):
+        part = order[begin : begin + chunk]
+        part = part[np.argsort(lengths_arr[part], kind="stable")]
+        batches.extend(part[i : i + batch_size].tolist() for i in range(0, len(part), batch_size))
+    if shuffle:
+        batches = [batches[i] for i in rng.permutation(len(batches))]
+    return batches
+
+
+def pad(seqs: Sequence[Sequence[int]], value: int = PAD_ID, dtype: torch.dtype = torch.long) -> Tensor:
+    """Stack ragged int sequences into a ``(B, max_len)`` tensor filled with ``value``."""
+    max_len = max((len(s) for s in seqs), default=0)
+    # Filled in numpy: per-row torch tensor creation costs more than the copy itself.
+    out = np.full((len(seqs), max_len), value, dtype=np.int64)
+    for row, seq in enumerate(seqs):
+        out[row, : len(seq)] = seq
+    return torch.from_numpy(out).to(dtype)
+
+
+@dataclass(frozen=True)
+class BiLSTMBatch:
+    """Padded input of a word-level tagger. ``mask`` is True on real (left-aligned) words."""
+
+    word_ids: Tensor  # (B, T) long
+    mask: Tensor  # (B, T) bool
+    char_ids: Tensor | None = None  # (B, T, C) long, 0 = padding
+    tag_ids: Tensor | None = None  # (B, T) long, 0 at padding (masked out of every loss)
+
+    @property
+    def lengths(self) -> Tensor:
+        return self.mask.sum(dim=1)
+
+    def to(self, device: torch.device | str) -> BiLSTMBatch:
+        def move(t: Tensor | None) -> Tensor | None:
+            return None if t is None else t.to(device)
+
+        return BiLSTMBatch(move(self.word_ids), move(self.mask), move(self.char_ids), move(self.tag_ids))
+
+
+def make_bilstm_batch(
+    word_ids: Sequence[Sequence[int]],
+    char_ids: Sequence[Sequence[Sequence[int]]] | None = None,
+    tag_ids: Sequence[Sequence[int]] | None = None,
+    max_word_chars: int | None = None,
+) -> BiLSTMBatch:
+    """Pad encoded sentences: ``char_ids[i][j]`` holds the character ids of word ``j`` of
+    sentence ``i``; words longer than ``max_word_chars`` keep their first characters."""
+    if any(len(s) == 0 for s in word_ids):
+        raise ValueError("empty sentence in batch: every sentence needs at least one word")
+    words = pad(word_ids)
+    lengths = torch.tensor([len(s) for s in word_ids])
+    mask = torch.arange(words.shape[1]).unsqueeze(0) < lengths.unsqueeze(1)
+    chars = None
+    if char_ids is not None:
+        clipped = [[w[:max_word_chars] for w in sent] for sent in char_ids]
+        n_chars = max((len(w) for sent in clipped for w in sent), default=0)
+        chars_np = np.full((words.shape[0], words.shape[1], max(n_chars, 1)), PAD_ID, dtype=np.int64)
+        for i, sent in enumerate(clipped):
+            for j, word in enumerate(sent):
+                chars_np[i, j, : len(word)] = word
+        chars = torch.from_numpy(chars_np)
+    tags = None if tag_ids is None else pad(tag_ids, value=0)
+    return BiLSTMBatch(words, mask, chars, tags)

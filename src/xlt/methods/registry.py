@@ -1,0 +1,55 @@
+"""Which (method, setting) pairs xlt builds.
+
+Paper-table rows name methods from the vocabulary of docs/contracts.md §7; only the pairs
+listed here are trained by the workflow, every other row renders as "not implemented".
+"""
+from __future__ import annotations
+
+IMPLEMENTED: dict[str, set[str]] = {
+    "source_mono": {"char", "nochar"},
+    "encoder_transfer": {"default"},
+}
+
+
+def is_implemented(method: str, setting: str | None = None) -> bool:
+    """True when the workflow builds `method` (with `setting`, when one is given)."""
+    settings = IMPLEMENTED.get(method)
+    if settings is None:
+        return False
+    return setting is None or setting in settings
+
+
+def _expand(prefixes: list[str], suffixes: list[str]) -> set[str]:
+    return {f"{prefix}_{suffix}" for prefix in prefixes for suffix in suffixes}
+
+
+_HEIJDEN_FEATURES = ["bpe_bow", "bpe_gru", "laser_top", "laser_elmo", "lstm_nopre"]
+
+# The method vocabulary of docs/contracts.md §7: every name a paper-table row may use, built or
+# not. xlt.tables rejects a row whose method/setting is not here, so typos fail at load time.
+VOCABULARY: dict[str, set[str]] = {
+    "source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb", "fasttext", "glove"},
+    "encoder_transfer": {"default", "xlm"},
+    "muse_transfer": {"default"},
+    "cross_word": {"char", "nochar"},
+    "cross_shared": {"default"},
+    "cross_augmented": {"default"},
+    "mlm": {"sws", "fws"},
+    "mlma": _expand(["iden", "mv", "avl", "avl_init", "avl_multi"], ["sws", "fws"]),
+    "heijden_tagger": {"bpe_bow", "bpe_gru", "muse", "laser_top", "laser_elmo", "lstm_nopre"},
+    "joint_training": _expand(["A", "B"], _HEIJDEN_FEATURES + ["bert", "xlm"]),
+    "data_transfer": {"default"},
+    "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
+                 "no_unlabeled", "data_combination", "ensemble"},
+    "metaner": {"default", "no_maxloss", "no_masking", "no_maxloss_masking",
+                "lowres_1", "lowres_2", "lowres_5"},
+    "encoder_lowres": {"lowres_1", "lowres_2", "lowres_5"},
+}
+
+
+def in_vocabulary(method: str, setting: str | None = None) -> bool:
+    """True when `method` (and `setting`, when given) is a name of contracts §7."""
+    settings = VOCABULARY.get(method)
+    if settings is None:
+        return False
+    return setting is None or setting in settings

@@ -1,0 +1,115 @@
+"""Source-Mono (Bari et al. 2020, Tables 2–3): a BiLSTM-CRF trained on the source language
+and applied unchanged to each target.
+
+Word embeddings are random (no cross-lingual signal): target words are mostly unknown, so
+what transfers is the shared character BiLSTM (setting ``char``) — the paper's point that
+"the model only learns when character embeddings (shared) are used". Training follows the
+paper's settings: SGD with ``lr = max(lr0 / (1 + decay * epoch), min_lr)``, gradient
+clipping, IOBES tags for NER (decoded back to IOB2 for scoring).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Sequence
+
+import torch
+
+from xlt.batching import bucket_batches, make_bilstm_batch
+from xlt.methods.common import RunSpec, label_inventory, make_optimizer, to_training_scheme
+from xlt.models.bilstm_crf import BiLSTMCRF
+from xlt.vocab import Vocab
+
+log = logging.getLogger("xlt.methods.source_mono")
+
+PREDICT_BATCH = 256
+
+
+class BiLSTMCRFTagger:
+    """The model plus its vocabularies and training schedule (an ``xlt.training.Tagger``)."""
+
+    def __init__(self, spec: RunSpec, train: tuple, source_dev: tuple) -> None:
+        hp = spec.hparams
+        self.spec, self.hp = spec, hp
+        tokens, tags, _ = train
+        keep = [i for i, sent in enumerate(tokens) if len(sent) <= int(hp["max_train_length"])]
+        if len(keep) < len(tokens):
+            log.info("dropped %d training sentences longer than %d words", len(tokens) - len(keep), hp["max_train_length"])
+        tokens = [tokens[i] for i in keep]
+        self.scheme = to_training_scheme(spec.kind, hp)
+        train_tags = [self.scheme.encode(tags[i]) for i in keep]
+
+        self.words = Vocab.build(tokens, min_count=int(hp["min_word_count"]), lowercase=bool(hp["lowercase"]))
+        self.use_char = bool(hp["use_char"])
+        self.chars = Vocab.build_chars(tokens) if self.use_char else None
+        self.labels = Vocab.for_labels(label_inventory(spec, train_tags, self.scheme.name))
+        self.device = torch.device("cpu")
+        self.model = BiLSTMCRF(
+            n_words=len(self.words),
+            n_chars=len(self.chars) if self.chars else 1,
+            n_tags=len(self.labels),
+            word_dim=int(hp["word_dim"]),
+            char_dim=int(hp["char_dim"]),
+            char_hidden=int(hp["char_hidden"]),
+            hidden=int(hp["hidden"]),
+            dropout=float(hp["dropout"]),
+            use_char=self.use_char,
+        )
+        self.optimizer = make_optimizer(hp, self.model.parameters())
+        self.train_ids = [self._encode(sent) for sent in tokens]
+        self.train_tag_ids = [self.labels.encode(t) for t in train_tags]
+        log.info(
+            "vocab %d words, %s chars, %d labels; %d parameters",
+            len(self.words), len(self.chars) if self.chars else "no", len(self.labels), self.n_params,
+        )
+
+    @property
+    def n_params(self) -> int:
+        return self.model.n_params
+
+    def _encode(self, sentence: Sequence[str]) -> tuple[list[int], list[list[int]] | None]:
+        words = self.words.encode(sentence)
+        chars = [self.chars.encode(w) for w in sentence] if self.chars else None
+        return words, chars
+
+    def _batch(self, encoded: list[tuple], tag_ids: list[list[int]] | None = None):
+        return make_bilstm_batch(
+            [w for w, _ in encoded],
+            [c for _, c in encoded] if self.use_char else None,
+            tag_ids,
+        )
+
+    def train_epoch(self, epoch: int) -> float:
+        hp = self.hp
+        # Bari et al.: lr = max(lr0 / (1 + decay * epoch), 1e-4), epoch counted from 0.
+        lr = max(float(hp["lr"]) / (1.0 + float(hp["lr_decay"]) * (epoch - 1)), float(hp["min_lr"]))
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        self.model.train()
+        batches = bucket_batches(
+            [len(w) for w, _ in self.train_ids], int(hp["batch_size"]), shuffle=True,
+            seed=self.spec.seed * 1000 + epoch,
+        )
+        total = 0.0
+        for indices in batches:
+            batch = self._batch([self.train_ids[i] for i in indices], [self.train_tag_ids[i] for i in indices])
+            loss = self.model.loss(batch)
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), float(hp["clip"]))
+            self.optimizer.step()
+            total += loss.item()
+        return total / max(len(batches), 1)
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        self.model.eval()
+        encoded = [self._encode(s) for s in sentences]
+        out: list[list[str]] = [[] for _ in sentences]
+        with torch.inference_mode():
+            for indices in bucket_batches([len(s) for s in sentences], PREDICT_BATCH, shuffle=False, chunk_batches=None):
+                for i, ids in zip(indices, self.model.decode(self._batch([encoded[j] for j in indices]))):
+                    out[i] = self.scheme.decode(self.labels.decode(ids))
+        return out
+
+
+def build(spec: RunSpec, train: tuple, source_dev: tuple) -> BiLSTMCRFTagger:
+    return BiLSTMCRFTagger(spec, train, source_dev)

@@ -1,0 +1,102 @@
+"""The plan: which runs a config asks for, and the parameters of each.
+
+Both plans (config/config.yaml, config/paper.yaml) go through this one reading, so the
+Snakefile, the scripts and the tests agree on what a run is.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from xlt.errors import ConfigError
+
+EVAL_SPLITS = ("dev", "test")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    task: str
+    source: str
+    targets: tuple[str, ...]
+    method: str
+    settings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Run:
+    task: str
+    source: str
+    method: str
+    setting: str
+    seed: int
+
+
+class Plan:
+    def __init__(self, config: dict[str, Any]):
+        self.config = config
+        self._experiments: dict[tuple[str, str, str], Experiment] = {}
+        for raw in config["experiments"]:
+            exp = Experiment(
+                task=raw["task"],
+                source=raw["source"],
+                targets=tuple(raw["targets"]),
+                method=raw["method"],
+                settings=tuple(raw["settings"]),
+            )
+            key = (exp.task, exp.source, exp.method)
+            if key in self._experiments:
+                raise ConfigError(f"experiments: {key} is listed twice; merge its targets/settings")
+            if exp.task not in config["tasks"]:
+                raise ConfigError(f"experiments: unknown task {exp.task!r} (not in config tasks)")
+            method_cfg = config["methods"].get(exp.method)
+            if method_cfg is None:
+                raise ConfigError(f"experiments: method {exp.method!r} has no entry under config methods")
+            for setting in exp.settings:
+                if setting not in method_cfg["settings"]:
+                    raise ConfigError(
+                        f"experiments: setting {setting!r} of method {exp.method!r} is not defined "
+                        f"under methods.{exp.method}.settings"
+                    )
+            self._experiments[key] = exp
+
+    def experiments(self) -> list[Experiment]:
+        return list(self._experiments.values())
+
+    def experiment(self, task: str, source: str, method: str) -> Experiment:
+        try:
+            return self._experiments[(task, source, method)]
+        except KeyError:
+            raise ConfigError(f"no experiment for task={task} source={source} method={method}") from None
+
+    def runs(self) -> Iterator[Run]:
+        for exp in self._experiments.values():
+            for setting in exp.settings:
+                for seed in self.config["seeds"]:
+                    yield Run(exp.task, exp.source, exp.method, setting, int(seed))
+
+    def task(self, task: str) -> dict[str, Any]:
+        return self.config["tasks"][task]
+
+    def method_params(self, method: str, setting: str) -> dict[str, Any]:
+        """Method parameters with the setting's overrides applied (setting wins)."""
+        cfg = self.config["methods"][method]
+        return {**cfg["params"], **cfg["settings"][setting]}
+
+    def max_sentences(self, split: str) -> int | None:
+        return self.config.get("data", {}).get("max_sentences", {}).get(split)
+
+    def eval_splits(self, task: str, lang: str, catalog=None) -> list[str]:
+        """dev/test splits a target has (MSRA has no dev, for instance)."""
+        if catalog is None:
+            return list(EVAL_SPLITS)
+        return [s for s in EVAL_SPLITS if catalog.has_corpus(task, lang, s)]
+
+    def data_keys(self, catalog) -> set[tuple[str, str, str]]:
+        keys: set[tuple[str, str, str]] = set()
+        for exp in self._experiments.values():
+            keys.add((exp.task, exp.source, "train"))
+            keys.add((exp.task, exp.source, "dev"))
+            for lang in exp.targets:
+                for split in self.eval_splits(exp.task, lang, catalog):
+                    keys.add((exp.task, lang, split))
+        return keys

@@ -1,0 +1,195 @@
+"""Dataset statistics of the canonical tables, next to the counts the papers report.
+
+``results/tables/datasets.csv`` has one row per (task, lang, split) with our sentences,
+tokens and entities (IOB2 spans, counted like conlleval), the per-type counts as JSON, and
+one column per paper table and count with the number that table prints (e.g.
+``wu2020_unitrans/table1 sentences``). Differences are expected and informative: the papers
+count -DOCSTART- lines or not, use other releases (CoNLL-2003 German 2006 revision), and the
+default plan caps sentences. The count columns are what ``xlt.tables.our_count`` reads.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from xlt.atomic import atomic_path
+from xlt.errors import InputError
+from xlt.io.sentence import read_table, read_table_metadata
+from xlt.tagging import entity_spans
+
+KEY_COLUMNS = ["task", "lang", "split"]
+COUNT_COLUMNS = ["sentences", "tokens", "entities"]
+STATS_COLUMNS = KEY_COLUMNS + COUNT_COLUMNS + ["types"]
+REPORTED_COLUMNS = ["paper", "table", "column", "row", "task", "lang", "split", "count",
+                    "reported", "value"]
+_SPLIT_ORDER = {"train": 0, "dev": 1, "test": 2}
+
+
+def corpus_stats(df: pd.DataFrame, kind: str) -> dict[str, Any]:
+    """Counts of one canonical table (columns ``tokens``, ``tags``).
+
+    ``kind`` ``ner``: ``entities`` is the number of IOB2 spans and ``types`` the spans per
+    entity type. ``pos``: ``entities`` is None and ``types`` the tokens per tag.
+    """
+    if kind not in ("ner", "pos"):
+        raise ValueError(f"kind must be ner or pos, got {kind!r}")
+    types: Counter[str] = Counter()
+    tokens = 0
+    for tags in df["tags"]:
+        tags = list(tags)
+        tokens += len(tags)
+        if kind == "ner":
+            types.update(entity_type for entity_type, _, _ in entity_spans(tags))
+        else:
+            types.update(tags)
+    return {
+        "sentences": int(len(df)),
+        "tokens": int(tokens),
+        "entities": int(sum(types.values())) if kind == "ner" else None,
+        "types": dict(sorted(types.items())),
+    }
+
+
+def _kind_of(task: str, path: Path, kinds: Mapping[str, str] | None) -> str:
+    if kinds and task in kinds:
+        return kinds[task]
+    try:
+        meta = read_table_metadata(path)
+    except InputError:
+        meta = {}
+    if meta.get("kind") in ("ner", "pos"):
+        return meta["kind"]
+    return "pos" if task.startswith("pos") else "ner"
+
+
+def _sort(frame: pd.DataFrame) -> pd.DataFrame:
+    order = frame["split"].map(lambda s: _SPLIT_ORDER.get(s, 9))
+    return (frame.assign(_order=order).sort_values(["task", "lang", "_order"], kind="stable")
+            .drop(columns="_order").reset_index(drop=True))
+
+
+def stats_table(files: Mapping[tuple[str, str, str], str | PathLike[str]],
+                kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """One row per canonical table: task, lang, split, sentences, tokens, entities, types (JSON).
+
+    ``kinds`` maps task -> ner|pos (the config's ``tasks``); without it the kind is read from
+    the table's metadata, else guessed from the task name (``pos*`` -> pos).
+    """
+    rows = []
+    for (task, lang, split), path in files.items():
+        path = Path(path)
+        stats = corpus_stats(read_table(path), _kind_of(task, path, kinds))
+        rows.append({"task": task, "lang": lang, "split": split,
+                     "sentences": stats["sentences"], "tokens": stats["tokens"],
+                     "entities": stats["entities"],
+                     "types": json.dumps(stats["types"], sort_keys=True, ensure_ascii=False)})
+    frame = pd.DataFrame(rows, columns=STATS_COLUMNS)
+    frame["entities"] = frame["entities"].astype("Int64")
+    return _sort(frame) if len(frame) else frame
+
+
+# --------------------------------------------------------------------------- reported counts
+
+def _parse_number(text: str) -> float | None:
+    try:
+        from xlt.reported import parse
+    except ImportError:  # pragma: no cover - xlt.reported ships with xlt
+        cleaned = text.replace(",", "").strip()
+        try:
+            return float(cleaned)
+        except ValueError:
+            return None
+    try:
+        return parse(text).value
+    except ValueError:
+        return None
+
+
+def reported_counts(tables_dir: str | PathLike[str]) -> pd.DataFrame:
+    """Every cell of the ``kind: dataset_stats`` tables in ``tables_dir/*.yaml``.
+
+    One row per cell with the merged query (defaults ⊕ column.query ⊕ row.query): paper,
+    table, column, row, task, lang, split, count, reported (the printed text) and value.
+    """
+    from xlt.tables import cell_query, load_paper_tables
+
+    rows = []
+    for path in sorted(Path(tables_dir).glob("*.yaml")):
+        if path.name == "schema.yaml":
+            continue
+        paper = load_paper_tables(path)
+        for table in paper.tables:
+            if table.kind != "dataset_stats":
+                continue
+            for row in table.rows:
+                for column in table.columns:
+                    if column.kind == "text" or column.id not in row.reported:
+                        continue
+                    query = cell_query(table, column, row)
+                    text = str(row.reported[column.id])
+                    rows.append({
+                        "paper": paper.paper, "table": table.id, "column": column.id,
+                        "row": row.label, "task": query.get("task"), "lang": query.get("lang"),
+                        "split": query.get("split"), "count": query.get("count", "sentences"),
+                        "reported": text, "value": _parse_number(text),
+                    })
+    return pd.DataFrame(rows, columns=REPORTED_COLUMNS)
+
+
+def _reported_wide(reported: pd.DataFrame) -> pd.DataFrame:
+    """(task, lang, split) x "<paper>/<table> <count>" of the reported values."""
+    if reported is None or reported.empty:
+        return pd.DataFrame(columns=KEY_COLUMNS)
+    usable = reported.dropna(subset=["task", "lang", "split"]).copy()
+    usable["column_name"] = usable["paper"] + "/" + usable["table"] + " " + usable["count"]
+    wide = usable.pivot_table(index=KEY_COLUMNS, columns="column_name", values="value",
+                              aggfunc="first", sort=True)
+    wide.columns.name = None
+    return wide.reset_index()
+
+
+def datasets_table(stats_df: pd.DataFrame, reported_df: pd.DataFrame | None) -> pd.DataFrame:
+    """Our counts with the papers' counts joined on (task, lang, split).
+
+    Rows the papers report but we did not build (a manual corpus without a local copy) are
+    kept with empty counts of ours, so every reported number is shown.
+    """
+    ours = stats_df.copy()
+    wide = _reported_wide(reported_df)
+    if len(wide.columns) > len(KEY_COLUMNS):
+        ours = ours.merge(wide, on=KEY_COLUMNS, how="outer")
+    for column in COUNT_COLUMNS:
+        ours[column] = ours[column].astype("Int64")
+    for column in ours.columns[len(STATS_COLUMNS):]:
+        values = pd.to_numeric(ours[column], errors="coerce")
+        if values.dropna().apply(float.is_integer).all():
+            ours[column] = values.astype("Int64")
+    return _sort(ours) if len(ours) else ours
+
+
+def write_datasets_table(stats_df: pd.DataFrame, reported_df: pd.DataFrame | None,
+                         out_csv: str | PathLike[str], out_md: str | PathLike[str]) -> pd.DataFrame:
+    """Write results/tables/datasets.csv and .md atomically; returns the table written."""
+    table = datasets_table(stats_df, reported_df)
+    with atomic_path(out_csv) as tmp:
+        table.to_csv(tmp, index=False)
+    shown = table.drop(columns=["types"])
+    lines = [
+        "# Dataset statistics",
+        "",
+        "Ours: counts of the canonical tables (results/data/{task}/{lang}/{split}.parquet) after",
+        "conversion and any sentence cap of the plan; entities are IOB2 spans. Other columns: the",
+        "counts printed by each paper's dataset table (empty where it prints none).",
+        "",
+        shown.to_markdown(index=False, floatfmt=".0f") if len(shown) else "(no tables)",
+        "",
+    ]
+    with atomic_path(out_md) as tmp:
+        tmp.write_text("\n".join(lines), encoding="utf-8")
+    return table

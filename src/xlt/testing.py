@@ -1,0 +1,64 @@
+"""Test helpers shared by the unit tests and the workflow test fixture.
+
+``make_tiny_encoder`` writes a randomly initialised two-layer BERT and a WordPiece tokenizer
+to a directory in Hugging Face layout, so encoder-based code runs offline in seconds and
+never depends on downloaded weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import torch
+
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+
+
+def tiny_wordpiece_vocab(words: Iterable[str]) -> list[str]:
+    """Special tokens, the given words, then every character alone and as a ``##`` suffix.
+
+    With all characters present, a word that is not in the vocabulary is split into several
+    pieces instead of becoming [UNK], which is what tests of subword alignment need.
+    """
+    words = sorted(set(words))
+    chars = sorted({ch for word in words for ch in word})
+    vocab = [*SPECIAL_TOKENS, *words, *chars, *(f"##{ch}" for ch in chars)]
+    return list(dict.fromkeys(vocab))  # dedupe (a one-letter word is also a char), keep order
+
+
+def make_tiny_encoder(
+    path: str | Path,
+    words: Iterable[str],
+    *,
+    hidden: int = 32,
+    layers: int = 2,
+    heads: int = 2,
+    seed: int = 0,
+) -> Path:
+    """Save a tiny random ``BertModel`` and its fast tokenizer under ``path``; return ``path``.
+
+    The tokenizer keeps case (no lowercasing), like multilingual cased BERT. Same arguments
+    give the same weights (seeded), so tests built on it are deterministic.
+    """
+    from transformers import BertConfig, BertModel, BertTokenizer  # slow import: only here
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    vocab = tiny_wordpiece_vocab(words)
+    tokenizer = BertTokenizer(vocab={tok: i for i, tok in enumerate(vocab)}, do_lower_case=False)
+    tokenizer.save_pretrained(path)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=hidden,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        intermediate_size=2 * hidden,
+        max_position_embeddings=128,
+        pad_token_id=0,
+    )
+    with torch.random.fork_rng():  # seed the weights without disturbing the caller's RNG
+        torch.manual_seed(seed)
+        model = BertModel(config, add_pooling_layer=False)
+    model.save_pretrained(path)
+    return path

@@ -1,0 +1,174 @@
+import pytest
+import torch
+
+from xlt.batching import make_bilstm_batch
+from xlt.device import pick_device
+from xlt.models.bilstm_crf import BiLSTMCRF, SequenceEncoder, reverse_padded
+from xlt.models.char_encoder import CharBiLSTM
+from xlt.models.crf import TransitionConstraints
+from xlt.testing import make_tiny_encoder
+
+LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
+
+
+def _bio_constraints() -> TransitionConstraints:
+    allowed = torch.ones(5, 5, dtype=torch.bool)
+    allowed[:, 2] = torch.tensor([False, True, True, False, False])
+    allowed[:, 4] = torch.tensor([False, False, False, True, True])
+    return TransitionConstraints(allowed, torch.tensor([True, True, False, True, False]))
+
+
+def _is_valid_bio(path: list[int]) -> bool:
+    prev = "O"
+    for tag in (LABELS[i] for i in path):
+        if tag.startswith("I-") and prev not in (f"B-{tag[2:]}", tag):
+            return False
+        prev = tag
+    return True
+
+
+def test_char_bilstm_is_padding_invariant_and_zero_for_empty_words() -> None:
+    torch.manual_seed(0)
+    encoder = CharBiLSTM(n_chars=10, char_dim=4, hidden=3).eval()
+    chars = torch.tensor([[2, 3, 4, 0, 0], [5, 0, 0, 0, 0], [0, 0, 0, 0, 0], [6, 7, 8, 9, 2]])
+    out = encoder(chars)
+    assert out.shape == (4, 6)
+    assert torch.equal(out[2], torch.zeros(6))
+    alone = encoder(torch.tensor([[2, 3, 4]]))
+    assert torch.allclose(out[0], alone[0], atol=1e-6)
+
+
+def test_reverse_padded_is_its_own_inverse() -> None:
+    x = torch.arange(8.0).reshape(2, 4, 1)
+    lengths = torch.tensor([4, 2])
+    reversed_x = reverse_padded(x, lengths)
+    assert reversed_x[:, :, 0].tolist() == [[3, 2, 1, 0], [5, 4, 6, 7]]
+    assert torch.equal(reverse_padded(reversed_x, lengths), x)
+
+
+def test_shared_encoder_runs_one_lstm_both_ways() -> None:
+    torch.manual_seed(0)
+    encoder = SequenceEncoder(input_dim=3, hidden=4, shared=True)
+    assert not encoder.lstm.bidirectional
+    x = torch.randn(2, 5, 3)
+    lengths = torch.tensor([5, 3])
+    out = encoder(x, lengths)
+    assert out.shape == (2, 5, 8)
+    # Sentence 1 alone (no padding) gives the same states: padding never leaks in.
+    single = encoder(x[1:, :3], torch.tensor([3]))
+    assert torch.allclose(out[1, :3], single[0], atol=1e-6)
+    # Backward half at position t = forward LSTM over the reversed sentence, re-reversed.
+    backward, _ = encoder.lstm(x[1:, :3].flip(1))
+    assert torch.allclose(out[1, :3, 4:], backward[0].flip(0), atol=1e-6)
+
+
+def _toy_data():
+    # Word 3 is a person, word 4 a location; the model must learn it from a handful of steps.
+    sentences = [[2, 3, 5], [3, 6], [4, 2, 5, 6], [2, 4]]
+    tags = [[0, 1, 0], [1, 0], [3, 0, 0, 0], [0, 3]]
+    chars = [[[w, w + 1] for w in s] for s in sentences]
+    return make_bilstm_batch(sentences, chars, tags)
+
+
+@pytest.mark.parametrize("shared_lstm", [False, True])
+def test_bilstm_crf_learns_toy_data(shared_lstm: bool) -> None:
+    torch.manual_seed(0)
+    batch = _toy_data()
+    model = BiLSTMCRF(n_words=8, n_chars=10, n_tags=5, word_dim=8, char_dim=4, char_hidden=4,
+                      hidden=8, dropout=0.0, shared_lstm=shared_lstm, crf_constraints=_bio_constraints())
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    first_loss = model.loss(batch).item()
+    for _ in range(40):
+        optimizer.zero_grad()
+        loss = model.loss(batch)
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < first_loss / 5
+    model.eval()
+    with torch.inference_mode():
+        predicted = model.decode(batch)
+    assert predicted == [[0, 1, 0], [1, 0], [3, 0, 0, 0], [0, 3]]
+    assert all(_is_valid_bio(p) for p in predicted)
+
+
+def test_bilstm_crf_options_and_param_count() -> None:
+    torch.manual_seed(0)
+    pretrained = torch.randn(8, 6)
+    model = BiLSTMCRF(n_words=8, n_chars=10, n_tags=5, hidden=4, use_char=False,
+                      pretrained_words=pretrained, freeze_words=True)
+    assert torch.equal(model.word_embedding.weight, pretrained)
+    assert not model.word_embedding.weight.requires_grad
+    lstm = 2 * (4 * 4 * (6 + 4) + 2 * 4 * 4)  # two directions: 4 gates x (W_ih, W_hh, 2 biases)
+    expected = 8 * 6 + lstm + (8 * 5 + 5) + (25 + 5 + 5)
+    assert model.n_params == expected
+    assert model.n_trainable_params == expected - 8 * 6
+    batch = make_bilstm_batch([[1, 2], [3]], tag_ids=[[0, 1], [2]])
+    model.loss(batch).backward()
+    assert model.word_embedding.weight.grad is None
+    with pytest.raises(ValueError, match="rows"):
+        BiLSTMCRF(n_words=9, n_chars=10, n_tags=5, pretrained_words=pretrained)
+    with pytest.raises(ValueError, match="char_ids"):
+        BiLSTMCRF(n_words=8, n_chars=10, n_tags=5).emissions(batch)
+
+
+def test_bilstm_crf_is_deterministic_under_seed() -> None:
+    batch = _toy_data()
+
+    def one_step() -> torch.Tensor:
+        torch.manual_seed(7)
+        model = BiLSTMCRF(n_words=8, n_chars=10, n_tags=5, word_dim=8, char_dim=4, char_hidden=4, hidden=8)
+        loss = model.loss(batch)  # dropout active: uses the RNG too
+        loss.backward()
+        return torch.cat([loss.detach().reshape(1), model.projection.weight.grad.flatten()])
+
+    assert torch.equal(one_step(), one_step())
+
+
+@pytest.fixture(scope="module")
+def tiny_encoder_path(tmp_path_factory):
+    return make_tiny_encoder(tmp_path_factory.mktemp("enc"), ["the", "cat", "Paris", "went", "to"])
+
+
+def test_encoder_tagger_train_predict_save_load(tiny_encoder_path, tmp_path) -> None:
+    from xlt.models.encoder_tagger import EncoderTagger
+
+    torch.manual_seed(0)
+    tagger = EncoderTagger(str(tiny_encoder_path), num_labels=5, freeze_layers=1,
+                           max_subwords=16, context_subwords=4)
+    assert not any(p.requires_grad for p in tagger.encoder.embeddings.parameters())
+    assert not any(p.requires_grad for p in tagger.encoder.encoder.layer[0].parameters())
+    assert all(p.requires_grad for p in tagger.encoder.encoder.layer[1].parameters())
+    assert next(tagger.encoder.parameters()).dtype == torch.float32
+
+    sentences = [["the", "cat", "went", "to", "Paris"], ["Paris"], ["the", "catcat"] * 12, []]
+    labels = [[0, 0, 0, 0, 3], [3], [0, 1] * 12, []]
+    windows = tagger.windows(sentences, labels)
+    batch = next(tagger.batches(windows, batch_size=8, shuffle=True, seed=1))
+    logits = tagger(batch)
+    assert logits.shape == (*batch.word_mask.shape, 5)
+    tagger.loss(batch).backward()
+    assert tagger.classifier.weight.grad is not None
+    assert tagger.encoder.embeddings.word_embeddings.weight.grad is None
+
+    log_probs = tagger.log_probs(sentences, batch_size=2)
+    assert [lp.shape for lp in log_probs] == [(len(s), 5) for s in sentences]
+    assert torch.allclose(log_probs[2].exp().sum(-1), torch.ones(24), atol=1e-5)
+    assert tagger.training  # predicting restores the training mode
+
+    argmax = tagger.predict(sentences, batch_size=2)
+    assert [len(p) for p in argmax] == [len(s) for s in sentences]
+    assert argmax[2] == log_probs[2].argmax(-1).tolist()
+    viterbi = tagger.predict(sentences, decode="bio_viterbi", allowed=tuple(_bio_constraints()[:2]))
+    assert [len(p) for p in viterbi] == [len(s) for s in sentences]
+    assert all(_is_valid_bio(p) for p in viterbi)
+
+    tagger.save(tmp_path / "saved")
+    reloaded = EncoderTagger.load(tmp_path / "saved")
+    for a, b in zip(reloaded.log_probs(sentences), log_probs):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_pick_device_falls_back_to_cpu() -> None:
+    assert pick_device(prefer_gpu=False).type == "cpu"
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert pick_device(prefer_gpu=True).type == expected

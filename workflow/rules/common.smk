@@ -1,0 +1,112 @@
+# Shared helpers: target lists and input functions. Everything plan-specific is read from
+# `config`; nothing here knows a language or a paper by name.
+import os
+import sys
+from pathlib import Path
+
+# Scripts run in their own interpreter: make the library importable there even without
+# `pip install -e .` (PYTHONPATH is inherited; sys.path covers this process).
+_SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, _SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p
+)
+
+from xlt import plan as xlt_plan  # noqa: E402
+from xlt.catalog import load_catalog  # noqa: E402
+
+
+def repo_path(path):
+    """Config paths name files of this repository: resolve them against the Snakefile's
+    folder, so that a run from another working directory (-d) finds them."""
+    if os.path.isabs(path):
+        return path
+    return os.path.relpath(os.path.join(workflow.basedir, path))
+
+
+# Resolved once here, so that scripts see the same paths through snakemake.config.
+config["catalog"] = repo_path(config["catalog"])
+config["tables_dir"] = repo_path(config["tables_dir"])
+
+PLAN = xlt_plan.Plan(config)
+CATALOG = load_catalog(config["catalog"])
+DOWNLOADS = config["download_dir"]
+SPLITS = ["train", "dev", "test"]
+
+
+wildcard_constraints:
+    task=r"[a-z0-9_]+",
+    lang=r"[a-z]{2,3}",
+    split=r"train|dev|test",
+    source=r"[a-z]{2,3}",
+    setting=r"[A-Za-z0-9_]+",
+    seed=r"\d+",
+    paper=r"[a-z0-9_]+",
+
+
+def corpus_files(wildcards):
+    """Downloaded (or manually provided) files one canonical split is built from."""
+    return [
+        resource_path(entry.resource)
+        for entry in CATALOG.corpus(wildcards.task, wildcards.lang, wildcards.split).entries
+    ]
+
+
+def resource_path(resource):
+    if resource.manual:
+        # A configured local copy, or a placeholder whose rule fails with instructions: the
+        # DAG still resolves (dry runs of the paper plan work) and only the jobs that need
+        # the missing corpus fail.
+        return config["manual_files"].get(resource.id, f"resources/manual/{resource.id}")
+    return f"{DOWNLOADS}/{resource.file}"
+
+
+def data_table(task, lang, split):
+    return f"results/data/{task}/{lang}/{split}.parquet"
+
+
+def run_dir(task, source, method, setting, seed):
+    return f"results/runs/{task}/{source}/{method}/{setting}/seed{seed}"
+
+
+def run_inputs(wildcards):
+    """Source train/dev and every target's dev/test for one run."""
+    exp = PLAN.experiment(wildcards.task, wildcards.source, wildcards.method)
+    files = {
+        "train": data_table(exp.task, exp.source, "train"),
+        "source_dev": data_table(exp.task, exp.source, "dev"),
+    }
+    for lang in exp.targets:
+        for split in PLAN.eval_splits(exp.task, lang, CATALOG):
+            files[f"{lang}_{split}"] = data_table(exp.task, lang, split)
+    return files
+
+
+def metrics_files():
+    return [
+        f"{run_dir(run.task, run.source, run.method, run.setting, run.seed)}/metrics.json"
+        for run in PLAN.runs()
+    ]
+
+
+def data_tables_in_plan():
+    return sorted({data_table(*key) for key in PLAN.data_keys(CATALOG)})
+
+
+def paper_table_files(paper):
+    from xlt.tables import load_paper_tables
+
+    ids = [t.id for t in load_paper_tables(f"{config['tables_dir']}/{paper}.yaml").tables]
+    return {
+        "csv": [f"results/tables/{paper}/{i}.csv" for i in ids],
+        "md": [f"results/tables/{paper}/{i}.md" for i in ids],
+        "png": [f"results/figures/{paper}_{i}.png" for i in ids],
+    }
+
+
+def all_targets():
+    targets = ["results/tables/ner_f1.csv", "results/tables/pos_acc.csv", "results/tables/datasets.csv"]
+    for paper in config["papers"]:
+        files = paper_table_files(paper)
+        targets += files["csv"] + files["md"] + files["png"]
+    return targets

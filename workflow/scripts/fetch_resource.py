@@ -1,0 +1,17 @@
+"""Fetch one catalog file (mirror dirs first, then its pinned URL), sha256-verified."""
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from xlt import logs
+from xlt.catalog import load_catalog
+from xlt.fetch import fetch, mirror_dirs
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+log = logs.setup(snakemake.log[0])
+resource = load_catalog(snakemake.config["catalog"]).resources[snakemake.params.resource]
+path = fetch(resource, Path(snakemake.config["download_dir"]), mirror_dirs(snakemake.config))
+log.info("%s -> %s", resource.id, path)

@@ -1,0 +1,15 @@
+"""A manual resource that was not configured: fail with where to put it."""
+from typing import TYPE_CHECKING
+
+from xlt import logs
+from xlt.catalog import load_catalog
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+log = logs.setup(snakemake.log[0])
+catalog = load_catalog(snakemake.config["catalog"])
+# Raises ConfigError naming manual_files.<id> and how to obtain the corpus.
+catalog.resolve_manual(catalog.resources[snakemake.wildcards.resource], snakemake.config)

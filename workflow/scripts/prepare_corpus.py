@@ -1,0 +1,23 @@
+"""Convert one (task, lang, split) to the canonical Parquet sentence table."""
+from typing import TYPE_CHECKING
+
+from xlt import logs
+from xlt.catalog import load_catalog
+from xlt.io.convert import prepare_split
+
+if TYPE_CHECKING:
+    from snakemake.iocontainers import Snakemake
+
+    snakemake: Snakemake
+
+log = logs.setup(snakemake.log[0])
+wc = snakemake.wildcards
+catalog = load_catalog(snakemake.config["catalog"])
+n = prepare_split(
+    catalog.corpus(wc.task, wc.lang, wc.split),
+    files=list(snakemake.input),
+    task=snakemake.params.task,
+    max_sentences=snakemake.params.max_sentences,
+    output=snakemake.output[0],
+)
+log.info("%s/%s/%s: %d sentences", wc.task, wc.lang, wc.split, n)

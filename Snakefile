@@ -15,6 +15,15 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 validate(config, "config/schema.yaml")
 
 
+wildcard_constraints:
+    task=r"[a-z0-9_]+",
+    lang=r"[a-z]{2,3}",
+    split=r"train|dev|test",
+    source=r"[a-z]{2,3}",
+    setting=r"[A-Za-z0-9_]+",
+    seed=r"\d+",
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/transfer.smk"

@@ -45,14 +45,21 @@ def paired_crfs(num_tags: int, seed: int) -> tuple[CRF, torchcrf.CRF]:
     return ours, theirs
 
 
-def time_ms(fn: Callable[[], object], repeats: int, warmup: int = 3) -> float:
+def time_ms(fn: Callable[[], object], repeats: int, device: torch.device, warmup: int = 3) -> float:
     """Median wall time of ``fn`` in ms (median: robust to scheduler noise on small machines)."""
+
+    def sync() -> None:  # CUDA calls are asynchronous: wait for the work, not just its launch
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+
     for _ in range(warmup):
         fn()
     times = []
     for _ in range(repeats):
+        sync()
         start = time.perf_counter()
         fn()
+        sync()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
 
@@ -65,9 +72,11 @@ def check_agreement(ours: CRF, theirs: torchcrf.CRF, emissions, mask, tags) -> N
     assert our_paths == theirs.decode(emissions, mask), "Viterbi paths differ"
 
 
-def benchmark(batch_size: int, max_len: int, num_tags: int, repeats: int, seed: int) -> list[dict]:
-    ours, theirs = paired_crfs(num_tags, seed)
-    emissions, mask, tags = random_batch(batch_size, max_len, num_tags, seed)
+def benchmark(
+    batch_size: int, max_len: int, num_tags: int, repeats: int, seed: int, device: torch.device
+) -> list[dict]:
+    ours, theirs = (crf.to(device) for crf in paired_crfs(num_tags, seed))
+    emissions, mask, tags = (t.to(device) for t in random_batch(batch_size, max_len, num_tags, seed))
     check_agreement(ours, theirs, emissions, mask, tags)
     leaf = emissions.clone().requires_grad_(True)
 
@@ -90,7 +99,7 @@ def benchmark(batch_size: int, max_len: int, num_tags: int, repeats: int, seed: 
         ("nll+backward", our_train, their_train),
         ("decode", our_decode, their_decode),
     ):
-        ours_ms, theirs_ms = time_ms(ours_fn, repeats), time_ms(theirs_fn, repeats)
+        ours_ms, theirs_ms = time_ms(ours_fn, repeats, device), time_ms(theirs_fn, repeats, device)
         rows.append(
             {"op": op, "B": batch_size, "T": max_len, "K": num_tags,
              "ours_ms": ours_ms, "torchcrf_ms": theirs_ms, "ratio": ours_ms / theirs_ms}
@@ -106,16 +115,18 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
 
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
+    print(f"torch {torch.__version__}, device {device}, threads {torch.get_num_threads()}, "
           f"median of {args.repeats} calls; NLL and paths checked equal to pytorch-crf")
     header = f"{'op':<13} {'B':>3} {'T':>3} {'K':>3} {'ours ms':>9} {'torchcrf ms':>12} {'ours/theirs':>12}"
     print(header)
     print("-" * len(header))
     for num_tags in args.tags:
-        for row in benchmark(args.batch_size, args.max_len, num_tags, args.repeats, args.seed):
+        for row in benchmark(args.batch_size, args.max_len, num_tags, args.repeats, args.seed, device):
             print(f"{row['op']:<13} {row['B']:>3} {row['T']:>3} {row['K']:>3} "
                   f"{row['ours_ms']:>9.2f} {row['torchcrf_ms']:>12.2f} {row['ratio']:>12.2f}")
 

@@ -44,6 +44,17 @@ pid_alive() {  # pidfile comm
     [[ $pid =~ ^[0-9]+$ ]] && [[ -r /proc/$pid/comm ]] && [[ $(</proc/$pid/comm) == "$comm" ]]
 }
 
+# Stop a daemon this script started and wait until it has exited (slurmctld saves its
+# state first, which takes a moment).
+stop_daemon() {  # name
+    local pidfile=$RUN_DIR/$1.pid pid
+    pid_alive "$pidfile" "$1" || return 0
+    pid=$(<"$pidfile")
+    kill "$pid"
+    for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+    die "$1 (pid $pid) did not exit within 15 s"
+}
+
 # --- 1. packages -------------------------------------------------------------------------
 if ! command -v sbatch >/dev/null || ! command -v slurmctld >/dev/null \
         || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null; then
@@ -147,23 +158,12 @@ mkdir -p "$STATE_DIR/slurmctld" "$STATE_DIR/slurmd"
 if [[ -s $STATE_DIR/slurmctld/clustername ]] \
         && [[ $(<"$STATE_DIR/slurmctld/clustername") != "$CLUSTER_NAME" ]]; then
     log "ClusterName changed; wiping $STATE_DIR/slurmctld"
-    if pid_alive "$RUN_DIR/slurmctld.pid" slurmctld; then
-        kill "$(<"$RUN_DIR/slurmctld.pid")"
-        sleep 1
-    fi
+    stop_daemon slurmctld
     rm -rf "${STATE_DIR:?}/slurmctld"
     mkdir -p "$STATE_DIR/slurmctld"
 fi
 
 # --- 4. daemons ----------------------------------------------------------------------------
-stop_daemon() {  # name
-    local pidfile=$RUN_DIR/$1.pid
-    if pid_alive "$pidfile" "$1"; then
-        kill "$(<"$pidfile")"
-        for _ in $(seq 100); do pid_alive "$pidfile" "$1" || break; sleep 0.1; done
-    fi
-}
-
 if (( conf_changed )); then
     for d in slurmd slurmctld; do
         if pid_alive "$RUN_DIR/$d.pid" "$d"; then

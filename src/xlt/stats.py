@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from xlt.tagging import entity_spans
 
 KEY_COLUMNS = ["task", "lang", "split"]
 COUNT_COLUMNS = ["sentences", "tokens", "entities"]
-STATS_COLUMNS = KEY_COLUMNS + COUNT_COLUMNS + ["types"]
+STATS_COLUMNS = KEY_COLUMNS + COUNT_COLUMNS + ["types", "max_sentences"]
 REPORTED_COLUMNS = ["paper", "table", "column", "row", "task", "lang", "split", "count",
                     "reported", "value"]
 _SPLIT_ORDER = {"train": 0, "dev": 1, "test": 2}
@@ -56,13 +56,16 @@ def corpus_stats(df: pd.DataFrame, kind: str) -> dict[str, Any]:
     }
 
 
-def _kind_of(task: str, path: Path, kinds: Mapping[str, str] | None) -> str:
+def _metadata(path: Path) -> dict[str, Any]:
+    try:
+        return read_table_metadata(path)
+    except InputError:
+        return {}
+
+
+def _kind_of(task: str, meta: Mapping[str, Any], kinds: Mapping[str, str] | None) -> str:
     if kinds and task in kinds:
         return kinds[task]
-    try:
-        meta = read_table_metadata(path)
-    except InputError:
-        meta = {}
     if meta.get("kind") in ("ner", "pos"):
         return meta["kind"]
     return "pos" if task.startswith("pos") else "ner"
@@ -76,7 +79,8 @@ def _sort(frame: pd.DataFrame) -> pd.DataFrame:
 
 def stats_table(files: Mapping[tuple[str, str, str], str | PathLike[str]],
                 kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """One row per canonical table: task, lang, split, sentences, tokens, entities, types (JSON).
+    """One row per canonical table: task, lang, split, sentences, tokens, entities, types
+    (JSON), max_sentences (the plan's cap recorded in the table's metadata; empty if none).
 
     ``kinds`` maps task -> ner|pos (the config's ``tasks``); without it the kind is read from
     the table's metadata, else guessed from the task name (``pos*`` -> pos).
@@ -84,14 +88,25 @@ def stats_table(files: Mapping[tuple[str, str, str], str | PathLike[str]],
     rows = []
     for (task, lang, split), path in files.items():
         path = Path(path)
-        stats = corpus_stats(read_table(path), _kind_of(task, path, kinds))
+        meta = _metadata(path)
+        stats = corpus_stats(read_table(path), _kind_of(task, meta, kinds))
         rows.append({"task": task, "lang": lang, "split": split,
                      "sentences": stats["sentences"], "tokens": stats["tokens"],
                      "entities": stats["entities"],
-                     "types": json.dumps(stats["types"], sort_keys=True, ensure_ascii=False)})
+                     "types": json.dumps(stats["types"], sort_keys=True, ensure_ascii=False),
+                     "max_sentences": meta.get("max_sentences")})
     frame = pd.DataFrame(rows, columns=STATS_COLUMNS)
-    frame["entities"] = frame["entities"].astype("Int64")
+    for column in ("entities", "max_sentences"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
     return _sort(frame) if len(frame) else frame
+
+
+def table_key(path: str | PathLike[str]) -> tuple[str, str, str]:
+    """(task, lang, split) of ``results/data/{task}/{lang}/{split}.parquet``."""
+    path = Path(path)
+    if path.suffix != ".parquet" or len(path.parts) < 3:
+        raise InputError(path, None, "expected a canonical table .../{task}/{lang}/{split}.parquet")
+    return path.parent.parent.name, path.parent.name, path.stem
 
 
 # --------------------------------------------------------------------------- reported counts
@@ -111,18 +126,22 @@ def _parse_number(text: str) -> float | None:
         return None
 
 
-def reported_counts(tables_dir: str | PathLike[str]) -> pd.DataFrame:
-    """Every cell of the ``kind: dataset_stats`` tables in ``tables_dir/*.yaml``.
+def reported_counts(tables: str | PathLike[str] | Iterable[str | PathLike[str]]) -> pd.DataFrame:
+    """Every cell of the ``kind: dataset_stats`` tables of the paper table files.
+
+    ``tables`` is a folder (every ``*.yaml`` in it but ``schema.yaml``) or a list of files.
 
     One row per cell with the merged query (defaults ⊕ column.query ⊕ row.query): paper,
     table, column, row, task, lang, split, count, reported (the printed text) and value.
     """
     from xlt.tables import cell_query, load_paper_tables
 
+    if isinstance(tables, (str, PathLike)):
+        paths = [p for p in sorted(Path(tables).glob("*.yaml")) if p.name != "schema.yaml"]
+    else:
+        paths = [Path(p) for p in tables]
     rows = []
-    for path in sorted(Path(tables_dir).glob("*.yaml")):
-        if path.name == "schema.yaml":
-            continue
+    for path in paths:
         paper = load_paper_tables(path)
         for table in paper.tables:
             if table.kind != "dataset_stats":
@@ -151,7 +170,11 @@ def _reported_wide(reported: pd.DataFrame) -> pd.DataFrame:
     wide = usable.pivot_table(index=KEY_COLUMNS, columns="column_name", values="value",
                               aggfunc="first", sort=True)
     wide.columns.name = None
-    return wide.reset_index()
+    # Per paper table: sentences, tokens, entities (the papers' own row order).
+    rank = {count: i for i, count in enumerate(COUNT_COLUMNS)}
+    ordered = sorted(wide.columns, key=lambda name: (name.rsplit(" ", 1)[0],
+                                                      rank.get(name.rsplit(" ", 1)[1], 9)))
+    return wide[ordered].reset_index()
 
 
 def datasets_table(stats_df: pd.DataFrame, reported_df: pd.DataFrame | None) -> pd.DataFrame:
@@ -160,16 +183,19 @@ def datasets_table(stats_df: pd.DataFrame, reported_df: pd.DataFrame | None) -> 
     Rows the papers report but we did not build (a manual corpus without a local copy) are
     kept with empty counts of ours, so every reported number is shown.
     """
-    ours = stats_df.copy()
+    ours = stats_df.reindex(columns=STATS_COLUMNS).copy()
     wide = _reported_wide(reported_df)
-    if len(wide.columns) > len(KEY_COLUMNS):
+    reported_columns = [c for c in wide.columns if c not in KEY_COLUMNS]
+    if reported_columns:
         ours = ours.merge(wide, on=KEY_COLUMNS, how="outer")
-    for column in COUNT_COLUMNS:
-        ours[column] = ours[column].astype("Int64")
-    for column in ours.columns[len(STATS_COLUMNS):]:
+    for column in COUNT_COLUMNS + ["max_sentences"]:
+        ours[column] = pd.to_numeric(ours[column], errors="coerce").astype("Int64")
+    for column in reported_columns:
         values = pd.to_numeric(ours[column], errors="coerce")
+        # Counts are integers; a printed value with decimals (none so far) stays a float.
         if values.dropna().apply(float.is_integer).all():
-            ours[column] = values.astype("Int64")
+            values = values.astype("Int64")
+        ours[column] = values
     return _sort(ours) if len(ours) else ours
 
 
@@ -180,16 +206,30 @@ def write_datasets_table(stats_df: pd.DataFrame, reported_df: pd.DataFrame | Non
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
     shown = table.drop(columns=["types"])
+    if "max_sentences" in shown and shown["max_sentences"].isna().all():
+        shown = shown.drop(columns=["max_sentences"])
+    shown = shown.astype(object).where(shown.notna(), "")
     lines = [
         "# Dataset statistics",
         "",
         "Ours: counts of the canonical tables (results/data/{task}/{lang}/{split}.parquet) after",
-        "conversion and any sentence cap of the plan; entities are IOB2 spans. Other columns: the",
-        "counts printed by each paper's dataset table (empty where it prints none).",
+        "conversion and the plan's sentence cap (max_sentences, where set: then the counts are",
+        "those of the first N sentences, not of the corpus); entities are IOB2 spans. Other",
+        "columns: the counts printed by each paper's dataset table (empty where it prints none).",
         "",
-        shown.to_markdown(index=False, floatfmt=".0f") if len(shown) else "(no tables)",
+        shown.to_markdown(index=False) if len(shown) else "(no tables)",
         "",
     ]
     with atomic_path(out_md) as tmp:
         tmp.write_text("\n".join(lines), encoding="utf-8")
     return table
+
+
+def write_dataset_stats(tables: Iterable[str | PathLike[str]],
+                        paper_tables: Iterable[str | PathLike[str]],
+                        out_csv: str | PathLike[str], out_md: str | PathLike[str],
+                        kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """The dataset_stats rule: canonical tables + paper table files -> datasets.csv/.md."""
+    files = {table_key(path): path for path in tables}
+    return write_datasets_table(stats_table(files, kinds), reported_counts(list(paper_tables)),
+                                out_csv, out_md)

@@ -8,11 +8,11 @@ from pathlib import Path
 # `pip install -e .` (PYTHONPATH is inherited; sys.path covers this process).
 _SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, _SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (_SRC, os.environ.get("PYTHONPATH", "")) if p
-)
 
 from xlt import plan as xlt_plan  # noqa: E402
+from xlt.workflow import export_library_path  # noqa: E402
+
+export_library_path(_SRC)
 from xlt.catalog import load_catalog  # noqa: E402
 
 
@@ -34,29 +34,25 @@ DOWNLOADS = config["download_dir"]
 SPLITS = ["train", "dev", "test"]
 
 
-wildcard_constraints:
-    task=r"[a-z0-9_]+",
-    lang=r"[a-z]{2,3}",
-    split=r"train|dev|test",
-    source=r"[a-z]{2,3}",
-    setting=r"[A-Za-z0-9_]+",
-    seed=r"\d+",
-    paper=r"[a-z0-9_]+",
+# Catalog files by their path under the download dir (the fetch rule's wildcard).
+RESOURCE_BY_FILE = {r.file: r for r in CATALOG.resources.values() if not r.manual}
 
 
 def corpus_files(wildcards):
-    """Downloaded (or manually provided) files one canonical split is built from."""
-    return [
-        resource_path(entry.resource)
-        for entry in CATALOG.corpus(wildcards.task, wildcards.lang, wildcards.split).entries
-    ]
+    """Downloaded (or manually provided) files one canonical split is built from, in
+    concatenation order; a tag map (POS columns -> universal tags) comes last."""
+    spec = CATALOG.corpus(wildcards.task, wildcards.lang, wildcards.split)
+    files = [resource_path(entry.resource) for entry in spec.entries]
+    if spec.tag_map is not None:
+        files.append(resource_path(CATALOG.resource(spec.tag_map.resource)))
+    return files
 
 
 def resource_path(resource):
     if resource.manual:
-        # A configured local copy, or a placeholder whose rule fails with instructions: the
-        # DAG still resolves (dry runs of the paper plan work) and only the jobs that need
-        # the missing corpus fail.
+        # A configured local copy, or a placeholder produced by manual_resource, which
+        # fails with instructions: the DAG still resolves (dry runs of the paper plan work)
+        # and only the jobs that need the missing corpus fail.
         return config["manual_files"].get(resource.id, f"resources/manual/{resource.id}")
     return f"{DOWNLOADS}/{resource.file}"
 
@@ -110,3 +106,22 @@ def all_targets():
         files = paper_table_files(paper)
         targets += files["csv"] + files["md"] + files["png"]
     return targets
+
+
+RUN_DIR = "results/runs/{task}/{source}/{method}/{setting}/seed{seed}"
+
+
+def run_params(wildcards):
+    """Everything a train_* script needs to know about its run (params: a change reruns it)."""
+    exp = PLAN.experiment(wildcards.task, wildcards.source, wildcards.method)
+    return {
+        "plan": config["plan"],
+        "task": wildcards.task,
+        "task_config": PLAN.task(wildcards.task),
+        "source": exp.source,
+        "targets": list(exp.targets),
+        "method": wildcards.method,
+        "setting": wildcards.setting,
+        "seed": int(wildcards.seed),
+        "hparams": PLAN.method_params(wildcards.method, wildcards.setting),
+    }

@@ -6,7 +6,7 @@ rule fetch_resource:
     output:
         f"{DOWNLOADS}/{{file}}",
     params:
-        resource=lambda wc: CATALOG.resource_for_file(wc.file).id,
+        resource=lambda wc: RESOURCE_BY_FILE[wc.file].id,
         mirror_dirs=config["mirror_dirs"],
     log:
         f"results/logs/fetch/{{file}}.log",

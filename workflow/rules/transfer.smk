@@ -1,24 +1,6 @@
 # Transfer stage: one rule per method. A model depends on (task, source, method, setting,
 # seed) only, so it is trained once and evaluated on every target of its experiment.
 
-RUN_DIR = "results/runs/{task}/{source}/{method}/{setting}/seed{seed}"
-
-
-def run_params(wildcards):
-    exp = PLAN.experiment(wildcards.task, wildcards.source, wildcards.method)
-    return {
-        "plan": config["plan"],
-        "task": wildcards.task,
-        "task_config": PLAN.task(wildcards.task),
-        "source": exp.source,
-        "targets": list(exp.targets),
-        "method": wildcards.method,
-        "setting": wildcards.setting,
-        "seed": int(wildcards.seed),
-        "hparams": PLAN.method_params(wildcards.method, wildcards.setting),
-    }
-
-
 rule train_source_mono:
     """Bari et al. 2020 Source-Mono: BiLSTM-CRF (random word embeddings, optional chars)."""
     input:

@@ -12,6 +12,6 @@ if TYPE_CHECKING:
     snakemake: Snakemake
 
 log = logs.setup(snakemake.log[0])
-resource = load_catalog(snakemake.config["catalog"]).resources[snakemake.params.resource]
+resource = load_catalog(snakemake.config["catalog"]).resource(snakemake.params.resource)
 path = fetch(resource, Path(snakemake.config["download_dir"]), mirror_dirs(snakemake.config))
 log.info("%s -> %s", resource.id, path)

@@ -2,7 +2,7 @@
 from typing import TYPE_CHECKING
 
 from xlt import logs
-from xlt.catalog import load_catalog
+from xlt.catalog import load_catalog, resolve_manual
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -12,4 +12,4 @@ if TYPE_CHECKING:
 log = logs.setup(snakemake.log[0])
 catalog = load_catalog(snakemake.config["catalog"])
 # Raises ConfigError naming manual_files.<id> and how to obtain the corpus.
-catalog.resolve_manual(catalog.resources[snakemake.wildcards.resource], snakemake.config)
+resolve_manual(catalog.resource(snakemake.wildcards.resource), snakemake.config)

@@ -3,7 +3,7 @@ from typing import TYPE_CHECKING
 
 from xlt import logs
 from xlt.catalog import load_catalog
-from xlt.io.convert import prepare_split
+from xlt.data import prepare_split
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake

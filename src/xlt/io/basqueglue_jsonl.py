@@ -16,7 +16,7 @@ from os import PathLike
 from typing import Any
 
 from xlt.errors import InputError
-from xlt.io.columns import doc_id
+from xlt.io.columns import doc_id, sentence_id
 from xlt.io.sentence import Sentence
 from xlt.io.source import SourceText, read_source
 
@@ -47,7 +47,7 @@ def read_basqueglue_jsonl(
     member: str | None = None,
     label_names: Sequence[str] | None = None,
 ) -> list[Sentence]:
-    """Read a BasqueGLUE JSON-lines NER file; ``sentence_id`` is ``<file>:<idx>``."""
+    """Read a BasqueGLUE JSON-lines NER file; ``sentence_id`` is ``<file>:<idx>`` (else the line)."""
     source = read_source(path, encoding, member)
     sentences: list[Sentence] = []
     for number, line in enumerate(source.lines(), start=1):
@@ -67,13 +67,13 @@ def read_basqueglue_jsonl(
             raise InputError(source.name, number, "tokens must be non-empty strings")
         if not tokens:
             continue
-        idx = record.get("idx", len(sentences))
+        idx = record.get("idx", number)
         sentences.append(
             Sentence(
                 tokens=tuple(tokens),
                 tags=tags,
                 doc_id=doc_id(source, 0),
-                sentence_id=f"{source.stem}:{idx}",
+                sentence_id=sentence_id(source, idx),
                 token_lines=(number,) * len(tokens),
             )
         )

@@ -104,8 +104,8 @@ def doc_id(source: SourceText, doc_no: int) -> str:
     return f"{source.stem}:doc{doc_no}"
 
 
-def sentence_id(source: SourceText, number: int) -> str:
-    """Sentence id: the file name and the sentence's 1-based position in the file."""
+def sentence_id(source: SourceText, number: int | str) -> str:
+    """Sentence id: the file name and the sentence's number (1-based position, or the file's own id)."""
     return f"{source.stem}:{number}"
 
 

@@ -21,6 +21,7 @@ from xlt.io.conllu import read_conllu
 from xlt.io.europeana_bio import read_europeana_bio
 from xlt.io.msra import read_msra
 from xlt.io.ntunlp import read_ntunlp
+from xlt.io.ptb_treebank import read_ptb_treebank
 from xlt.io.sentence import Sentence
 from xlt.io.szeged import read_szeged
 from xlt.io.wikiann import read_wikiann
@@ -35,6 +36,7 @@ READERS: dict[str, Reader] = {
     "europeana_bio": read_europeana_bio,
     "msra": read_msra,
     "ntunlp": read_ntunlp,
+    "ptb_treebank": read_ptb_treebank,
     "szeged": read_szeged,
     "wikiann": read_wikiann,
 }

@@ -220,6 +220,7 @@ class CRF(nn.Module):
         raise ValueError(f"unknown reduction {reduction!r}; use 'mean', 'sum' or 'none'")
 
     def decode(self, emissions: Tensor, mask: Tensor) -> tuple[Tensor, Tensor]:
-        """Best paths ``(B, T)`` (0 at padding) and their scores ``(B,)``."""
-        transitions, start, end = self.effective_scores()
-        return viterbi_decode(emissions, mask, transitions, start, end)
+        """Best paths ``(B, T)`` (0 at padding) and their scores ``(B,)``, without gradients."""
+        with torch.no_grad():  # paths are discrete: building an autograd graph is pure waste
+            transitions, start, end = self.effective_scores()
+            return viterbi_decode(emissions, mask, transitions, start, end)

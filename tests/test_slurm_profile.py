@@ -1,0 +1,127 @@
+"""profiles/slurm: its keys are accepted, and a small workflow really runs through Slurm.
+
+The Slurm test needs a cluster with an idle node (CI: `bash scripts/slurm/start-test-cluster.sh`)
+and is skipped otherwise. Helpers live in tests/conftest_slurm.py.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest_slurm import (
+    DEFAULT_PROFILE,
+    SLURM_PROFILE,
+    SlurmNode,
+    require_slurm_cluster,
+    slurm_log_job_ids,
+    snakemake_on_slurm,
+    write_test_overlay,
+)
+
+# Three rules, one feeding the next, shaped like the real ones: log:, threads, resources,
+# and a rule named like the real GPU rule, so the profile's set-resources apply to it.
+# Each job writes the Slurm job id and partition it ran under.
+TINY_SNAKEFILE = r'''
+SLURM_INFO = "job=${{SLURM_JOB_ID:-}} partition=${{SLURM_JOB_PARTITION:-}} threads={threads}"
+
+rule all:
+    input: "results/summary.txt"
+
+rule make_numbers:
+    output: "results/numbers.txt"
+    log: "results/logs/make_numbers.log"
+    threads: 1
+    resources: mem_mb=200, runtime=5
+    shell: "(echo " + SLURM_INFO + "; seq 1 10) > {output} 2> {log}"
+
+rule train_encoder_transfer:
+    input: "results/numbers.txt"
+    output: "results/model.txt"
+    log: "results/logs/train_encoder_transfer.log"
+    threads: 2
+    resources: mem_mb=300, runtime=5, gpu=1
+    shell: "(echo " + SLURM_INFO + "; grep -v = {input} | awk '{{s += $1}} END {{print s}}') > {output} 2> {log}"
+
+rule summarize:
+    input: numbers="results/numbers.txt", model="results/model.txt"
+    output: "results/summary.txt"
+    log: "results/logs/summarize.log"
+    threads: 1
+    shell: "(echo " + SLURM_INFO + "; tail -n 1 {input.model}) > {output} 2> {log}"
+'''
+
+
+def slurm_info(path: Path) -> dict[str, str]:
+    """The `job=... partition=... threads=...` line a tiny-workflow job wrote first."""
+    first = path.read_text().splitlines()[0]
+    return dict(field.split("=", 1) for field in first.split())
+
+
+@pytest.fixture
+def tiny_workflow(tmp_path: Path) -> Path:
+    (tmp_path / "Snakefile").write_text(TINY_SNAKEFILE)
+    return tmp_path
+
+
+def test_slurm_profile_keys_are_accepted(tiny_workflow: Path) -> None:
+    """A dry run parses every profile key (an unknown key is an argparse error)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--dry-run", "--profile", str(SLURM_PROFILE),
+         "--workflow-profile", str(DEFAULT_PROFILE)],
+        cwd=tiny_workflow, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout
+    gpu_job = result.stdout.split("rule train_encoder_transfer:")[1].split("rule ")[0]
+    for resource in ("slurm_partition=gpu", "gpu=1", "cpus_per_gpu=4", "mem_mb=16000"):
+        assert resource in gpu_job, gpu_job
+    cpu_job = result.stdout.split("rule summarize:")[1].split("rule ")[0]
+    assert "slurm_partition=cpu" in cpu_job and "runtime=60" in cpu_job, cpu_job
+
+
+def test_overlay_fits_gpu_rules_to_a_cpu_node(tmp_path: Path) -> None:
+    node = SlurmNode(name="n1", cpus=2, mem_mb=8000, gpus=0)
+    overlay = write_test_overlay(tmp_path, node, gpu_rules=("pretrain_lm",))
+    config = yaml.safe_load((overlay / "config.yaml").read_text())
+    gpu_rule = config["set-resources"]["train_encoder_transfer"]
+    assert gpu_rule["gpu"] == 0 and "cpus_per_gpu" not in gpu_rule
+    assert gpu_rule["mem_mb"] == 8000 and gpu_rule["slurm_partition"] == "gpu"
+    assert config["set-resources"]["pretrain_lm"] == {"gpu": 0}
+    assert config["max-threads"] == 2
+
+
+@pytest.mark.slurm
+def test_tiny_workflow_runs_through_slurm(tiny_workflow: Path) -> None:
+    node = require_slurm_cluster()
+    overlay = write_test_overlay(tiny_workflow / "overlay", node)
+
+    result = snakemake_on_slurm([], overlay=overlay, workdir=tiny_workflow,
+                                snakefile=tiny_workflow / "Snakefile", timeout_s=300)
+    print(f"tiny workflow through Slurm: {result.elapsed_s:.1f} s")
+    assert result.returncode == 0, result.stdout[-5000:]
+
+    results = tiny_workflow / "results"
+    assert (results / "summary.txt").read_text().splitlines()[-1] == "55"
+    jobs = {
+        rule: slurm_info(results / output)
+        for rule, output in [("make_numbers", "numbers.txt"),
+                             ("train_encoder_transfer", "model.txt"),
+                             ("summarize", "summary.txt")]
+    }
+    # Every job ran inside a Slurm allocation of its own ...
+    job_ids = {rule: info["job"] for rule, info in jobs.items()}
+    assert all(job_id.isdigit() for job_id in job_ids.values()), jobs
+    assert len(set(job_ids.values())) == 3, jobs
+    # ... in the partition the profile gives it (set-resources for the GPU rule) ...
+    assert jobs["make_numbers"]["partition"] == "cpu"
+    assert jobs["train_encoder_transfer"]["partition"] == "gpu"
+    assert jobs["train_encoder_transfer"]["threads"] == str(min(2, node.cpus))
+    # ... and the executor kept one Slurm log per job, named by its job id.
+    assert slurm_log_job_ids(tiny_workflow) == {
+        rule: [job_id] for rule, job_id in job_ids.items()
+    }

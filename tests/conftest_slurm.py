@@ -130,6 +130,8 @@ def write_test_overlay(dest: Path, node: SlurmNode, *, gpu_rules: tuple[str, ...
         "slurm-init-seconds-before-status-checks": 1,
         # Keep Slurm's job logs so tests can see which jobs went through Slurm.
         "slurm-keep-successful-logs": True,
+        # No accounting on the test cluster: skip the plugin's account guess (a warning).
+        "slurm-no-account": True,
         "max-threads": node.cpus,
         "resources": [f"mem_mb={node.mem_mb}"],
         "default-resources": _fit_resources(config.get("default-resources") or {}, node),
@@ -161,8 +163,9 @@ def snakemake_on_slurm(targets: list[str], *, overlay: Path, workdir: Path,
         "--profile", str(overlay),
         # cwd is not the repo root, so name the workflow profile that users get there.
         "--workflow-profile", str(DEFAULT_PROFILE),
-        *extra_args,
         *targets,
+        # After the targets: options such as --configfile take several values.
+        *extra_args,
     ]
     workdir.mkdir(parents=True, exist_ok=True)
     start = time.monotonic()

@@ -150,3 +150,26 @@ def test_fetch_resource_uses_env_mirror_and_cache(tmp_path, monkeypatch):
     monkeypatch.setenv("XLT_DOWNLOAD_CACHE", str(tmp_path / "cache"))
     path = fetch_resource(_resource(), {"mirror_dirs": [], "download_dir": "unused"})
     assert path == tmp_path / "cache" / FILE
+
+
+def test_shared_download_cache_is_filled_and_reused(tmp_path, monkeypatch):
+    from xlt.fetch import fetch_to_workflow
+
+    mirror = tmp_path / "mirror"
+    (mirror / "sub").mkdir(parents=True)
+    payload = b"shared cache payload\n"
+    (mirror / "sub" / "f.txt").write_bytes(payload)
+    import hashlib
+
+    from xlt.catalog import Resource
+
+    resource = Resource(id="r", format="conll2003", file="sub/f.txt",
+                        url="file:///nonexistent/f.txt", sha256=hashlib.sha256(payload).hexdigest())
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XLT_DOWNLOAD_CACHE", str(cache))
+    monkeypatch.delenv("XLT_MIRROR", raising=False)
+    out = fetch_to_workflow(resource, tmp_path / "wf1", {"mirror_dirs": [str(mirror)]})
+    assert out.read_bytes() == payload and (cache / "sub" / "f.txt").read_bytes() == payload
+    # A second checkout with no mirror at all is served by the shared cache.
+    out2 = fetch_to_workflow(resource, tmp_path / "wf2", {"mirror_dirs": []})
+    assert out2.read_bytes() == payload

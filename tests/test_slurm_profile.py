@@ -125,3 +125,30 @@ def test_tiny_workflow_runs_through_slurm(tiny_workflow: Path) -> None:
     assert slurm_log_job_ids(tiny_workflow) == {
         rule: [job_id] for rule, job_id in job_ids.items()
     }
+
+
+@pytest.mark.slurm
+def test_fixture_dag_runs_through_slurm(tmp_path: Path, monkeypatch) -> None:
+    """The real workflow (fixture plan) through profiles/slurm: data and training jobs are
+    Slurm jobs, the encoder rule keeps its GPU partition, and the NER table comes out."""
+    import pandas as pd
+    from workflow_fixture import write_fixture_config
+
+    node = require_slurm_cluster()
+    monkeypatch.delenv("XLT_MIRROR", raising=False)  # the fixture has its own mirror
+    overlay = write_test_overlay(tmp_path / "overlay", node)
+    workdir = tmp_path / "run"
+    workdir.mkdir()
+    config = write_fixture_config(workdir)
+    result = snakemake_on_slurm(
+        ["results/tables/ner_f1.csv"], overlay=overlay, workdir=workdir,
+        extra_args=["--configfile", str(config)], timeout_s=1500,
+    )
+    assert result.returncode == 0, result.stdout[-6000:]
+    jobs = slurm_log_job_ids(workdir)
+    for rule in ("prepare_corpus", "train_source_mono", "train_encoder_transfer"):
+        assert jobs.get(rule), f"no Slurm job logs for {rule}: {sorted(jobs)}"
+    # Local rules (downloads, result collection) never went to Slurm.
+    assert "fetch_resource" not in jobs and "collect_results" not in jobs
+    ner = pd.read_csv(workdir / "results" / "tables" / "ner_f1.csv")
+    assert len(ner) == 3 * 2 * 4 * 4

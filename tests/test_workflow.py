@@ -15,9 +15,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from workflow_fixture import FIXTURE, REPO, write_fixture_config
 
-REPO = Path(__file__).resolve().parents[1]
-FIXTURE = REPO / "tests" / "fixtures" / "workflow"
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 PAPERS = [
     "bao2019_mlma", "bari2020_zero_resource_ner", "heijden2019_multilingual_embeddings",
@@ -34,34 +33,6 @@ def snakemake(args: list[str], cwd: Path, env_extra: dict | None = None, timeout
         [*SNAKEMAKE, "-s", str(REPO / "Snakefile"), "-d", str(cwd), *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout,
     )
-
-
-def fixture_words() -> list[str]:
-    words = set()
-    for path in (FIXTURE / "mirror").rglob("*"):
-        if path.is_file():
-            for line in path.read_bytes().decode("latin-1" if "deu" in path.name else "utf-8").splitlines():
-                fields = line.split("\t") if "\t" in line else line.split()
-                if fields and not line.startswith("#"):
-                    words.add(fields[1] if "\t" in line else fields[0])
-    return sorted(words)
-
-
-def write_fixture_config(workdir: Path) -> Path:
-    from xlt.testing import make_tiny_encoder
-
-    encoder = make_tiny_encoder(workdir / "tiny-bert", fixture_words())
-    text = (FIXTURE / "config.yaml").read_text()
-    for key, value in {
-        "TEST_CATALOG": FIXTURE / "datasets.yaml",
-        "TEST_TABLES_DIR": REPO / "config" / "tables",
-        "TEST_MIRROR": FIXTURE / "mirror",
-        "TEST_ENCODER": encoder,
-    }.items():
-        text = text.replace(key, str(value))
-    path = workdir / "fixture.yaml"
-    path.write_text(text)
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +81,12 @@ def test_paper_tables_mark_unbuilt_methods(fixture_run):
     text = bari3.to_csv()
     assert "not implemented" in text  # monolingual-embedding rows need word vectors
     md = (workdir / "results" / "tables" / "bao2019_mlma" / "table1.md").read_text()
-    assert "not implemented" in md and "cited" in md.lower()
+    assert "not implemented" in md and "prior work (cited)" in md
+    # The built method's row carries our number next to the reported one.
+    bao = pd.read_csv(workdir / "results" / "tables" / "bao2019_mlma" / "table1.csv")
+    mbert = bao[bao["row"].str.startswith("Multilingual BERT")].iloc[0]
+    assert mbert["es reported"] == "66.42 ± 1.15"
+    assert "(n=2)" in mbert["es ours"]
 
 
 def test_rerun_is_a_no_op(fixture_run):

@@ -147,7 +147,11 @@ class CorpusEntry(NamedTuple):
 
 @dataclass(frozen=True)
 class TagMap:
-    """How a corpus's treebank POS tags map to the 12 universal tags (pos_conll)."""
+    """How a corpus's treebank POS tags (PTB, STTS, ...) map to the 12 universal tags.
+
+    Applies to the tags the corpus yields: the reader's tags (PTB treebank), or its POS
+    column when the corpus has ``use_pos_column`` (pos_conll).
+    """
 
     resource: str            # the resource holding the maps (nltk_universal_tagset)
     name: str                # map name: the member universal_tagset/<name>.map
@@ -406,8 +410,6 @@ def _corpus(task: str, lang: str, split: str, raw: Any, resources: Mapping[str, 
     use_pos_column = raw.get("use_pos_column", False)
     if not isinstance(use_pos_column, bool):
         check.fail(keys + ["use_pos_column"], "expected true or false")
-    if tag_map is not None and not use_pos_column:
-        check.fail(keys + ["tag_map"], "tag_map applies to POS columns: set use_pos_column: true")
     return CorpusSpec(task=task, lang=lang, split=split, entries=tuple(entries),
                       stand_in_for=stand_in_for, note=raw.get("note"), tag_map=tag_map,
                       use_pos_column=use_pos_column)

@@ -155,3 +155,18 @@ def fetch_resource(resource: Resource, config: Mapping[str, Any], *, timeout: fl
 
         return resolve_manual(resource, config)
     return fetch(resource, download_dir(config), mirror_dirs(config), timeout=timeout)
+
+
+def fetch_to_workflow(resource: Resource, dest_dir: str | PathLike[str], config: Mapping[str, Any],
+                      *, timeout: float = DEFAULT_TIMEOUT) -> Path:
+    """Fetch ``resource`` into the workflow's download dir (a rule output).
+
+    With ``$XLT_DOWNLOAD_CACHE`` set, the shared cache is filled first (from the mirrors or
+    the URL) and the workflow copy comes from there, so several checkouts download once.
+    """
+    mirrors = mirror_dirs(config)
+    shared = download_dir(config)
+    if Path(shared).resolve() != Path(dest_dir).resolve():
+        fetch(resource, shared, mirrors, timeout=timeout)
+        mirrors = [Path(shared), *mirrors]
+    return fetch(resource, dest_dir, mirrors, timeout=timeout)

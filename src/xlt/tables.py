@@ -378,8 +378,10 @@ def _is_number(value: Any) -> bool:
 
 
 def _ours_text(cell: pd.Series, decimals: int) -> str:
+    if cell["status"] == STATUS_CITED:
+        return "prior work (cited)" if cell["reported"] not in ("", "-", "—") else ""
     if cell["status"] != STATUS_OK:
-        return "" if cell["status"] in (STATUS_CITED, STATUS_REPORTED_ONLY) else cell["status"]
+        return "" if cell["status"] == STATUS_REPORTED_ONLY else cell["status"]
     text = f"{cell['ours_mean']:.{decimals}f}"
     if _is_number(cell["ours_std"]):
         text += f" ± {cell['ours_std']:.{decimals}f}"

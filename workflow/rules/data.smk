@@ -3,11 +3,11 @@
 
 rule fetch_resource:
     """One catalog file: from a mirror dir if present, else its pinned URL; sha256-verified."""
+    localrule: True
     output:
         f"{DOWNLOADS}/{{file}}",
     params:
         resource=lambda wc: RESOURCE_BY_FILE[wc.file].id,
-        mirror_dirs=config["mirror_dirs"],
     log:
         f"results/logs/fetch/{{file}}.log",
     wildcard_constraints:
@@ -25,6 +25,7 @@ rule fetch_resource:
 
 rule manual_resource:
     """A licensed or unpublished corpus: fails, saying which config key to set."""
+    localrule: True
     output:
         "resources/manual/{resource}",
     log:
@@ -65,6 +66,7 @@ rule dataset_stats:
     input:
         tables=data_tables_in_plan(),
         paper_tables=[f"{config['tables_dir']}/{paper}.yaml" for paper in config["papers"]],
+    localrule: True
     output:
         csv=report(
             "results/tables/datasets.csv",

@@ -6,6 +6,7 @@ rule collect_results:
     """All metrics.json of the plan -> one long table per metric kind."""
     input:
         metrics_files(),
+    localrule: True
     output:
         ner=report(
             "results/tables/ner_f1.csv",
@@ -35,6 +36,7 @@ for _paper in config["papers"]:
     rule:
         name:
             f"tables_{_paper}"
+        localrule: True
         input:
             spec=f"{config['tables_dir']}/{_paper}.yaml",
             ner="results/tables/ner_f1.csv",

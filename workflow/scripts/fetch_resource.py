@@ -1,10 +1,10 @@
-"""Fetch one catalog file (mirror dirs first, then its pinned URL), sha256-verified."""
+"""Fetch one catalog file (shared cache, mirror dirs, then its pinned URL), sha256-verified."""
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from xlt import logs
 from xlt.catalog import load_catalog
-from xlt.fetch import fetch, mirror_dirs
+from xlt.fetch import fetch_to_workflow
 
 if TYPE_CHECKING:
     from snakemake.iocontainers import Snakemake
@@ -13,5 +13,5 @@ if TYPE_CHECKING:
 
 log = logs.setup(snakemake.log[0])
 resource = load_catalog(snakemake.config["catalog"]).resource(snakemake.params.resource)
-path = fetch(resource, Path(snakemake.config["download_dir"]), mirror_dirs(snakemake.config))
+path = fetch_to_workflow(resource, Path(snakemake.config["download_dir"]), snakemake.config)
 log.info("%s -> %s", resource.id, path)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from os import PathLike
 
-from xlt.io.columns import read_blocks, blocks_to_sentences
+from xlt.io.columns import blocks_to_sentences, read_blocks
 from xlt.io.sentence import Sentence
 from xlt.io.source import read_source
 

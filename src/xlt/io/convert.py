@@ -22,7 +22,6 @@ from xlt.postags import UPOS_MAP, PosTagMap
 from xlt.tagging import SCHEMES, TagError, map_types, scheme_to_iob2, validate_iob2
 
 KINDS = ("ner", "pos")
-POS_SCHEMES = ("UPOS", "FINE")
 
 
 def _ner_tags(
@@ -69,7 +68,9 @@ def _resolve_pos_map(
         return PosTagMap("pos_map", dict(pos_map))
     if tag_scheme == "UPOS" and not use_pos_column:
         return UPOS_MAP
-    raise ConfigError("fine-grained POS tags need a pos_map (e.g. a universal_tagset .map file)")
+    raise ConfigError(
+        f"POS tags of scheme {tag_scheme!r} (not UPOS) need a pos_map, e.g. a universal_tagset .map file"
+    )
 
 
 def to_canonical(
@@ -88,22 +89,19 @@ def to_canonical(
     ``kind="ner"``: ``tag_scheme`` is one of IOB1, IOB2, BIOES, BIE1; output tags are IOB2
     over ``labels`` (entity types; ``None`` allows any) after ``type_map`` (type -> new
     type, or ``None`` for O). ``kind="pos"``: the tags come from ``Sentence.pos`` when
-    ``use_pos_column`` (CoNLL-2002/2003 POS columns) else from ``Sentence.tags``
-    (``tag_scheme`` UPOS, or FINE for fine-grained tags), mapped through ``pos_map``
-    (default for UPOS: :data:`xlt.postags.UPOS_MAP`) to the 12 universal tags. The output
-    ``pos`` is ``None`` for POS sentences and kept for NER ones.
+    ``use_pos_column`` (CoNLL-2002/2003 POS columns) else from ``Sentence.tags``, mapped
+    through ``pos_map`` to the 12 universal tags. Only UPOS tags (``tag_scheme`` UPOS, not
+    from a POS column) have a default map, :data:`xlt.postags.UPOS_MAP`; any other scheme
+    (FINE, none, or the NER scheme of a file whose POS column is used) needs one. The
+    output ``pos`` is ``None`` for POS sentences and kept for NER ones.
     """
     source = str(source_path)
     if kind == "ner":
         if tag_scheme not in SCHEMES:
             raise ConfigError(f"NER tag_scheme must be one of {sorted(SCHEMES)}, not {tag_scheme!r}")
         allowed = None if labels is None else tuple(labels)
-        return [
-            replace(s, tags=_ner_tags(s, source, tag_scheme, allowed, type_map)) for s in sentences
-        ]
+        return [replace(s, tags=_ner_tags(s, source, tag_scheme, allowed, type_map)) for s in sentences]
     if kind == "pos":
-        if tag_scheme not in POS_SCHEMES and not use_pos_column:
-            raise ConfigError(f"POS tag_scheme must be one of {POS_SCHEMES}, not {tag_scheme!r}")
         mapping = _resolve_pos_map(pos_map, tag_scheme, use_pos_column)
         out = []
         for s in sentences:

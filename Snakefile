@@ -15,6 +15,9 @@ configfile: os.path.join(workflow.basedir, "config", "config.yaml")
 validate(config, "config/schema.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 wildcard_constraints:
     task=r"[a-z0-9_]+",
     lang=r"[a-z]{2,3}",

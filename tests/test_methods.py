@@ -46,6 +46,7 @@ def spec(tmp_path: Path) -> RunSpec:
         "dropout": 0.1, "optimizer": "sgd", "lr": 0.1, "lr_decay": 0.01, "min_lr": 1e-4,
         "clip": 5.0, "batch_size": 4, "epochs": 3, "max_train_length": 250,
         "train_scheme": "IOBES", "min_word_count": 1, "lowercase": False,
+        "selections": ["src_dev", "tgt_dev", "last", "tgt_test"],
     }
     return RunSpec(
         plan="test", task="ner", task_config={"kind": "ner", "labels": ["PER", "LOC", "ORG", "MISC"]},
@@ -100,6 +101,7 @@ def test_encoder_transfer_runs_with_tiny_encoder(spec: RunSpec, tmp_path: Path):
         "encoder": str(encoder), "max_subwords": 8, "context_subwords": 2, "freeze_embeddings": True,
         "freeze_layers": 1, "dropout": 0.1, "lr": 1e-3, "weight_decay": 0.01, "warmup": 0.1,
         "batch_size": 4, "epochs": 2, "eval_batch_size": 8, "ner_decode": "bio_viterbi",
+        "selections": ["src_dev", "tgt_dev", "last", "tgt_test"],
     }
     enc_spec = replace(spec, method="encoder_transfer", setting="default", hparams=hparams,
                        extra={"prefer_gpu": False, "mirror_dirs": []})
@@ -116,3 +118,23 @@ def test_encoder_transfer_runs_with_tiny_encoder(spec: RunSpec, tmp_path: Path):
                 assert prev[2:] == tag[2:] and prev[0] in "BI"
     again = run_method(enc_spec, encoder_transfer.build, tmp_path / "m2.json", tmp_path / "p2.parquet")
     assert again["results"] == metrics["results"]
+
+
+def test_selected_epochs_are_restored_for_test_scoring(spec: RunSpec, tmp_path: Path):
+    """Without the oracle, test sets are scored only with the weights of selected epochs:
+    the result of the last-epoch criterion equals the trace's scores of a run that does
+    score every epoch (same seed, same training)."""
+    from dataclasses import replace
+
+    oracle = run_method(spec, source_mono.build, tmp_path / "a.json", tmp_path / "a.parquet")
+    lean_spec = replace(spec, hparams={**spec.hparams, "selections": ["src_dev", "tgt_dev", "last"]})
+    lean = run_method(lean_spec, source_mono.build, tmp_path / "b.json", tmp_path / "b.parquet")
+    assert {r["selection"] for r in lean["results"]} == {"src_dev", "tgt_dev", "last"}
+    # The lean run scores dev sets only after each epoch.
+    assert all(k.endswith(".dev") for t in lean["trace"] for k in t["scores"])
+    by_oracle = {(r["target"], r["selection"]): r for r in oracle["results"]}
+    for r in lean["results"]:
+        twin = by_oracle[(r["target"], r["selection"])]
+        assert (r["epoch"], r["f1"]) == (twin["epoch"], twin["f1"])
+        # ...and equals the per-epoch test score the oracle run traced at that epoch.
+        assert r["f1"] == pytest.approx(oracle["trace"][r["epoch"] - 1]["scores"][f"{r['target']}.test"], abs=1e-3)

@@ -151,4 +151,4 @@ def test_fixture_dag_runs_through_slurm(tmp_path: Path, monkeypatch) -> None:
     # Local rules (downloads, result collection) never went to Slurm.
     assert "fetch_resource" not in jobs and "collect_results" not in jobs
     ner = pd.read_csv(workdir / "results" / "tables" / "ner_f1.csv")
-    assert len(ner) == 3 * 2 * 4 * 4
+    assert len(ner) == 3 * 2 * 4 * 3

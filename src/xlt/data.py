@@ -22,8 +22,8 @@ def prepare_split(
     *,
     files: Sequence[str | Path],
     task: Mapping[str, Any],
-    max_sentences: int | None,
     output: str | Path,
+    max_sentences: int | None = None,
 ) -> int:
     """Write the canonical Parquet table of ``spec``; returns its number of sentences.
 

@@ -85,8 +85,17 @@ def metrics_files():
     ]
 
 
-def data_tables_in_plan():
-    return sorted({data_table(*key) for key in PLAN.data_keys(CATALOG)})
+def stats_tables():
+    """Canonical tables counted in datasets.csv: those the plan uses, and every corpus a
+    paper's data-statistics table reports that the catalog can build (not manual)."""
+    from xlt.stats import reported_counts
+
+    keys = set(PLAN.data_keys(CATALOG))
+    reported = reported_counts([f"{config['tables_dir']}/{paper}.yaml" for paper in config["papers"]])
+    for task, lang, split in reported[["task", "lang", "split"]].dropna().itertuples(index=False):
+        if CATALOG.has_corpus(task, lang, split) and not CATALOG.corpus(task, lang, split).manual:
+            keys.add((task, lang, split))
+    return sorted(data_table(*key) for key in keys)
 
 
 def paper_table_files(paper):
@@ -124,4 +133,5 @@ def run_params(wildcards):
         "setting": wildcards.setting,
         "seed": int(wildcards.seed),
         "hparams": PLAN.method_params(wildcards.method, wildcards.setting),
+        "max_sentences": {split: PLAN.max_sentences(split) for split in SPLITS},
     }

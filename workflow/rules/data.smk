@@ -48,7 +48,6 @@ rule prepare_corpus:
         "results/data/{task}/{lang}/{split}.parquet",
     params:
         task=lambda wc: PLAN.task(wc.task),
-        max_sentences=lambda wc: PLAN.max_sentences(wc.split),
     log:
         "results/logs/data/{task}/{lang}/{split}.log",
     threads: 1
@@ -64,7 +63,7 @@ rule prepare_corpus:
 rule dataset_stats:
     """Sentences/tokens/entities per language and split, next to the papers' counts."""
     input:
-        tables=data_tables_in_plan(),
+        tables=stats_tables(),
         paper_tables=[f"{config['tables_dir']}/{paper}.yaml" for paper in config["papers"]],
     localrule: True
     output:

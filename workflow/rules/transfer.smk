@@ -21,7 +21,7 @@ rule train_source_mono:
     conda:
         "../../envs/xlt.yaml"
     script:
-        "../scripts/train_source_mono.py"
+        "../scripts/train.py"
 
 
 rule train_encoder_transfer:
@@ -47,4 +47,4 @@ rule train_encoder_transfer:
     conda:
         "../../envs/xlt.yaml"
     script:
-        "../scripts/train_encoder_transfer.py"
+        "../scripts/train.py"

@@ -1,4 +1,5 @@
-"""Convert one (task, lang, split) to the canonical Parquet sentence table."""
+"""Convert one (task, lang, split) to the canonical Parquet sentence table (the whole
+corpus: plans cap sentences when a run reads its data)."""
 from typing import TYPE_CHECKING
 
 from xlt import logs
@@ -17,7 +18,6 @@ n = prepare_split(
     catalog.corpus(wc.task, wc.lang, wc.split),
     files=list(snakemake.input),
     task=snakemake.params.task,
-    max_sentences=snakemake.params.max_sentences,
     output=snakemake.output[0],
 )
 log.info("%s/%s/%s: %d sentences", wc.task, wc.lang, wc.split, n)

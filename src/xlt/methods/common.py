@@ -21,7 +21,7 @@ from xlt.atomic import atomic_path, atomic_write_json
 from xlt.io.sentence import read_table
 from xlt.provenance import input_hashes, package_versions
 from xlt.tagging import iob2_to_iobes, iobes_to_iob2
-from xlt.training import EvalSet, Tagger, fit_and_select
+from xlt.training import DEFAULT_SELECTIONS, EvalSet, Tagger, fit_and_select
 
 log = logging.getLogger("xlt.methods")
 
@@ -43,6 +43,8 @@ class RunSpec:
     source_dev: Path
     eval_files: dict[tuple[str, str], Path]  # (lang, split) -> canonical table
     threads: int = 1
+    # The plan's sentence caps per split (train/dev/test -> first N sentences, None = all).
+    max_sentences: dict[str, int | None] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # e.g. mirror_dirs, prefer_gpu
 
     @property
@@ -66,7 +68,8 @@ class RunSpec:
             source=run["source"], targets=list(run["targets"]), method=run["method"],
             setting=run["setting"], seed=int(run["seed"]), hparams=dict(run["hparams"]),
             train=Path(inputs["train"]), source_dev=Path(inputs["source_dev"]),
-            eval_files=eval_files, threads=int(smk.threads), extra=extra,
+            eval_files=eval_files, threads=int(smk.threads),
+            max_sentences=dict(run.get("max_sentences", {})), extra=extra,
         )
 
 
@@ -125,8 +128,12 @@ def seed_everything(seed: int, threads: int) -> None:
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
 
 
-def load_sentences(path: Path) -> tuple[list[list[str]], list[list[str]], list[str]]:
+def load_sentences(path: Path, limit: int | None = None) -> tuple[list[list[str]], list[list[str]], list[str]]:
+    """Tokens, tags and ids of a canonical table; ``limit`` keeps the first N sentences (the
+    plan's cap: documents stay contiguous and every seed and method sees the same subset)."""
     df = read_table(path)
+    if limit is not None:
+        df = df.iloc[:limit]
     return (
         [list(t) for t in df["tokens"]],
         [list(t) for t in df["tags"]],
@@ -139,7 +146,7 @@ def load_eval_sets(spec: RunSpec) -> list[EvalSet]:
     files = dict(spec.eval_files)
     files.setdefault((spec.source, "dev"), spec.source_dev)
     for (lang, split), path in sorted(files.items()):
-        tokens, tags, ids = load_sentences(path)
+        tokens, tags, ids = load_sentences(path, spec.max_sentences.get(split))
         sets[(lang, split)] = EvalSet(lang, split, tokens, tags, ids)
     return list(sets.values())
 
@@ -152,8 +159,8 @@ def run_method(
 ) -> dict[str, Any]:
     started = time.perf_counter()
     seed_everything(spec.seed, spec.threads)
-    train = load_sentences(spec.train)
-    source_dev = load_sentences(spec.source_dev)
+    train = load_sentences(spec.train, spec.max_sentences.get("train"))
+    source_dev = load_sentences(spec.source_dev, spec.max_sentences.get("dev"))
     log.info(
         "%s/%s task=%s source=%s seed=%d: %d train sentences, targets %s",
         spec.method, spec.setting, spec.task, spec.source, spec.seed, len(train[0]), ", ".join(spec.targets),
@@ -165,6 +172,7 @@ def run_method(
         source=spec.source,
         epochs=int(spec.hparams["epochs"]),
         eval_sets=load_eval_sets(spec),
+        selections=spec.hparams.get("selections", DEFAULT_SELECTIONS),
     )
     metrics = {
         "plan": spec.plan,
@@ -177,7 +185,8 @@ def run_method(
         "results": outcome.results,
         "n_params": int(getattr(tagger, "n_params", 0)),
         "trace": outcome.trace,
-        "config": {"task": spec.task_config, "hparams": spec.hparams, "targets": spec.targets},
+        "config": {"task": spec.task_config, "hparams": spec.hparams, "targets": spec.targets,
+                   "max_sentences": spec.max_sentences},
         "versions": package_versions(),
         "inputs": input_hashes([spec.train, spec.source_dev, *spec.eval_files.values()]),
         "device": str(getattr(tagger, "device", "cpu")),

@@ -48,18 +48,17 @@ def _write(path: Path, frame: pd.DataFrame, **metadata) -> Path:
 
 
 def test_stats_table_reads_parquet_and_sorts_splits(tmp_path):
-    ner = _write(tmp_path / "ner_test.parquet", _ner_frame(), max_sentences=1000)
+    ner = _write(tmp_path / "ner_test.parquet", _ner_frame())
     pos = _write(tmp_path / "pos.parquet", pd.DataFrame({
         "tokens": [["a"]], "tags": [["DET"]], "doc_id": ["d"], "sentence_id": ["1"]}))
     table = stats_table({("ner", "en", "test"): ner, ("ner", "en", "train"): ner,
                          ("pos", "de", "dev"): pos})
     assert list(table.columns) == ["task", "lang", "split", "sentences", "tokens", "entities",
-                                   "types", "max_sentences"]
+                                   "types"]
     assert table[["task", "lang", "split"]].values.tolist() == [
         ["ner", "en", "train"], ["ner", "en", "test"], ["pos", "de", "dev"]]
     assert table["entities"].tolist()[:2] == [5, 5] and pd.isna(table["entities"].iloc[2])
     assert json.loads(table["types"].iloc[0]) == {"LOC": 2, "MISC": 1, "ORG": 1, "PER": 1}
-    assert table["max_sentences"].iloc[0] == 1000 and pd.isna(table["max_sentences"].iloc[2])
     # An explicit kind wins over the name-based guess.
     forced = stats_table({("pos", "de", "dev"): pos}, kinds={"pos": "ner"})
     assert forced["entities"].iloc[0] == 0
@@ -155,7 +154,6 @@ def test_datasets_table_without_reported_counts():
                           "tokens": 2, "entities": 0, "types": "{}"}])
     table = datasets_table(ours, None)
     records = table.to_dict("records")
-    assert len(records) == 1 and pd.isna(records[0].pop("max_sentences"))
     assert records == [{"task": "ner", "lang": "en", "split": "dev", "sentences": 1, "tokens": 2,
                         "entities": 0, "types": "{}"}]
 
@@ -163,7 +161,7 @@ def test_datasets_table_without_reported_counts():
 def test_write_dataset_stats_from_workflow_paths(tables_dir, tmp_path):
     table_path = tmp_path / "results" / "data" / "ner" / "en" / "test.parquet"
     table_path.parent.mkdir(parents=True)
-    _write(table_path, _ner_frame(), kind="ner", max_sentences=None)
+    _write(table_path, _ner_frame(), kind="ner")
     assert table_key(table_path) == ("ner", "en", "test")
     table = write_dataset_stats([table_path], [tables_dir / "wu2020_unitrans.yaml"],
                                 tmp_path / "datasets.csv", tmp_path / "datasets.md")
@@ -171,4 +169,4 @@ def test_write_dataset_stats_from_workflow_paths(tables_dir, tmp_path):
     assert row["entities"] == 5 and row["wu2020_unitrans/table1 entities"] == 5648
     header = next(line for line in (tmp_path / "datasets.md").read_text(encoding="utf-8").splitlines()
                   if line.startswith("| task"))
-    assert "max_sentences" not in header  # no table was capped
+    assert "wu2020_unitrans/table1 entities" in header

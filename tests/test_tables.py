@@ -306,3 +306,26 @@ def test_text_table_cells_are_not_parsed(tmp_path):
     long = tables.render_table(paper.tables[0], pd.DataFrame(), None)
     assert list(long["status"]) == ["reported only"]
     assert list(long["reported"]) == ["casa, hogar"]
+
+
+def test_task_by_target_averages_across_task_variants():
+    """Meta-NER's Average mixes tasks: fr comes from the MISC -> O variant of the task."""
+    import pandas as pd
+
+    from xlt.tables import our_result
+
+    rows = []
+    for seed in (1, 2):
+        rows.append({"task": "ner", "source": "en", "method": "m", "setting": "s", "seed": seed,
+                     "target": "es", "split": "test", "selection": "src_dev", "f1": 60.0 + seed})
+        rows.append({"task": "ner_nomisc", "source": "en", "method": "m", "setting": "s", "seed": seed,
+                     "target": "fr", "split": "test", "selection": "src_dev", "f1": 40.0 + seed})
+        rows.append({"task": "ner", "source": "en", "method": "m", "setting": "s", "seed": seed,
+                     "target": "fr", "split": "test", "selection": "src_dev", "f1": 0.0})
+    results = pd.DataFrame(rows)
+    query = {"task": "ner", "method": "m", "setting": "s", "source": "en", "split": "test",
+             "selection": "src_dev", "metric": "f1", "target": ["es", "fr"],
+             "task_by_target": {"fr": "ner_nomisc"}}
+    ours = our_result(results, query, "percent")
+    assert ours.value == pytest.approx((61.5 + 41.5) / 2)
+    assert ours.per_seed == {1: pytest.approx(51.0), 2: pytest.approx(52.0)}

@@ -23,9 +23,9 @@ def prepare_split(
     files: Sequence[str | Path],
     task: Mapping[str, Any],
     output: str | Path,
-    max_sentences: int | None = None,
 ) -> int:
-    """Write the canonical Parquet table of ``spec``; returns its number of sentences.
+    """Write the canonical Parquet table of ``spec`` (the whole corpus: plans cap sentences
+    when runs read tables); returns its number of sentences.
 
     ``files`` are the local paths of ``spec``'s entries in order, followed by the tag-map
     resource when the spec has one (as the workflow's ``corpus_files`` lists them).
@@ -59,7 +59,6 @@ def prepare_split(
         type_map=task.get("type_map") if kind == "ner" else None,
         pos_map=pos_map,
         use_pos_column=spec.use_pos_column,
-        max_sentences=max_sentences,
     )
     if not sentences:
         raise InputError(files[0], None, f"no sentences for {spec.task}/{spec.lang}/{spec.split}")
@@ -70,7 +69,6 @@ def prepare_split(
         "kind": kind,
         "tag_scheme": "IOB2" if kind == "ner" else "universal12",
         "labels": list(task.get("labels", [])) if kind == "ner" else None,
-        "max_sentences": max_sentences,
         "stand_in_for": spec.stand_in_for,
         "note": spec.note,
         "sources": [

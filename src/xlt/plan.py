@@ -77,6 +77,11 @@ class Plan:
     def task(self, task: str) -> dict[str, Any]:
         return self.config["tasks"][task]
 
+    def catalog_task(self, task: str) -> str:
+        """The catalog's corpora a task reads: its ``corpus`` key, else its own name. Lets
+        a task reuse corpora under another label set (Meta-NER's MISC -> O for fr/zh)."""
+        return self.config["tasks"][task].get("corpus", task)
+
     def method_params(self, method: str, setting: str) -> dict[str, Any]:
         """Method parameters with the setting's overrides applied (setting wins)."""
         cfg = self.config["methods"][method]
@@ -89,7 +94,7 @@ class Plan:
         """dev/test splits a target has (MSRA has no dev, for instance)."""
         if catalog is None:
             return list(EVAL_SPLITS)
-        return [s for s in EVAL_SPLITS if catalog.has_corpus(task, lang, s)]
+        return [s for s in EVAL_SPLITS if catalog.has_corpus(self.catalog_task(task), lang, s)]
 
     def data_keys(self, catalog) -> set[tuple[str, str, str]]:
         keys: set[tuple[str, str, str]] = set()

@@ -25,7 +25,7 @@ from xlt.tagging import entity_spans
 
 KEY_COLUMNS = ["task", "lang", "split"]
 COUNT_COLUMNS = ["sentences", "tokens", "entities"]
-STATS_COLUMNS = KEY_COLUMNS + COUNT_COLUMNS + ["types", "max_sentences"]
+STATS_COLUMNS = KEY_COLUMNS + COUNT_COLUMNS + ["types"]
 REPORTED_COLUMNS = ["paper", "table", "column", "row", "task", "lang", "split", "count",
                     "reported", "value"]
 _SPLIT_ORDER = {"train": 0, "dev": 1, "test": 2}
@@ -80,7 +80,7 @@ def _sort(frame: pd.DataFrame) -> pd.DataFrame:
 def stats_table(files: Mapping[tuple[str, str, str], str | PathLike[str]],
                 kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
     """One row per canonical table: task, lang, split, sentences, tokens, entities, types
-    (JSON), max_sentences (the plan's cap recorded in the table's metadata; empty if none).
+    (JSON).
 
     ``kinds`` maps task -> ner|pos (the config's ``tasks``); without it the kind is read from
     the table's metadata, else guessed from the task name (``pos*`` -> pos).
@@ -93,11 +93,9 @@ def stats_table(files: Mapping[tuple[str, str, str], str | PathLike[str]],
         rows.append({"task": task, "lang": lang, "split": split,
                      "sentences": stats["sentences"], "tokens": stats["tokens"],
                      "entities": stats["entities"],
-                     "types": json.dumps(stats["types"], sort_keys=True, ensure_ascii=False),
-                     "max_sentences": meta.get("max_sentences")})
+                     "types": json.dumps(stats["types"], sort_keys=True, ensure_ascii=False)})
     frame = pd.DataFrame(rows, columns=STATS_COLUMNS)
-    for column in ("entities", "max_sentences"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("Int64")
+    frame["entities"] = pd.to_numeric(frame["entities"], errors="coerce").astype("Int64")
     return _sort(frame) if len(frame) else frame
 
 
@@ -188,7 +186,7 @@ def datasets_table(stats_df: pd.DataFrame, reported_df: pd.DataFrame | None) -> 
     reported_columns = [c for c in wide.columns if c not in KEY_COLUMNS]
     if reported_columns:
         ours = ours.merge(wide, on=KEY_COLUMNS, how="outer")
-    for column in COUNT_COLUMNS + ["max_sentences"]:
+    for column in COUNT_COLUMNS:
         ours[column] = pd.to_numeric(ours[column], errors="coerce").astype("Int64")
     for column in reported_columns:
         values = pd.to_numeric(ours[column], errors="coerce")
@@ -206,16 +204,14 @@ def write_datasets_table(stats_df: pd.DataFrame, reported_df: pd.DataFrame | Non
     with atomic_path(out_csv) as tmp:
         table.to_csv(tmp, index=False)
     shown = table.drop(columns=["types"])
-    if "max_sentences" in shown and shown["max_sentences"].isna().all():
-        shown = shown.drop(columns=["max_sentences"])
     shown = shown.astype(object).where(shown.notna(), "")
     lines = [
         "# Dataset statistics",
         "",
-        "Ours: counts of the canonical tables (results/data/{task}/{lang}/{split}.parquet) after",
-        "conversion and the plan's sentence cap (max_sentences, where set: then the counts are",
-        "those of the first N sentences, not of the corpus); entities are IOB2 spans. Other",
-        "columns: the counts printed by each paper's dataset table (empty where it prints none).",
+        "Ours: counts of the canonical tables (results/data/{task}/{lang}/{split}.parquet), i.e.",
+        "whole corpora after conversion (a plan's sentence caps apply only when runs read them);",
+        "entities are IOB2 spans. Other columns: the counts printed by each paper's dataset",
+        "table (empty where it prints none; empty counts of ours: a manual corpus not provided).",
         "",
         shown.to_markdown(index=False) if len(shown) else "(no tables)",
         "",

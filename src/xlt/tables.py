@@ -245,6 +245,8 @@ def _per_seed(results: pd.DataFrame, query: dict[str, Any], target: str | None,
     """Metric per seed for one target; duplicates of a seed (should not occur) are averaged."""
     if results.empty or metric not in results.columns or "seed" not in results.columns:
         return pd.Series(dtype=float)
+    if target is not None and target in query.get("task_by_target", {}):
+        query = {**query, "task": query["task_by_target"][target]}
     rows = _filter(results, query, RUN_FILTER_KEYS)
     if target is not None:
         rows = _filter(rows, {"target": target}, ["target"])

@@ -41,7 +41,7 @@ RESOURCE_BY_FILE = {r.file: r for r in CATALOG.resources.values() if not r.manua
 def corpus_files(wildcards):
     """Downloaded (or manually provided) files one canonical split is built from, in
     concatenation order; a tag map (POS columns -> universal tags) comes last."""
-    spec = CATALOG.corpus(wildcards.task, wildcards.lang, wildcards.split)
+    spec = CATALOG.corpus(PLAN.catalog_task(wildcards.task), wildcards.lang, wildcards.split)
     files = [resource_path(entry.resource) for entry in spec.entries]
     if spec.tag_map is not None:
         files.append(resource_path(CATALOG.resource(spec.tag_map.resource)))

@@ -48,6 +48,7 @@ rule prepare_corpus:
         "results/data/{task}/{lang}/{split}.parquet",
     params:
         task=lambda wc: PLAN.task(wc.task),
+        corpus=lambda wc: PLAN.catalog_task(wc.task),
     log:
         "results/logs/data/{task}/{lang}/{split}.log",
     threads: 1

@@ -15,7 +15,7 @@ log = logs.setup(snakemake.log[0])
 wc = snakemake.wildcards
 catalog = load_catalog(snakemake.config["catalog"])
 n = prepare_split(
-    catalog.corpus(wc.task, wc.lang, wc.split),
+    catalog.corpus(snakemake.params.corpus, wc.lang, wc.split),
     files=list(snakemake.input),
     task=snakemake.params.task,
     output=snakemake.output[0],

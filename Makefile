@@ -29,4 +29,4 @@ lint: setup
 	$(BIN)/snakemake --lint
 
 dry-run-paper: setup
-	$(BIN)/snakemake -n --configfile config/paper.yaml results/tables/ner_f1.csv
+	$(BIN)/snakemake -n --configfile=config/paper.yaml results/tables/ner_f1.csv

@@ -108,7 +108,8 @@ def test_missing_manual_corpus_names_the_config_key(fixture_run):
 
 def test_paper_plan_resolves_every_table_target(tmp_path):
     result = snakemake(
-        ["-n", "all", "results/tables/ner_f1.csv", "--configfile", str(REPO / "config" / "paper.yaml")], tmp_path
+        # The README's form: --configfile=FILE, then the targets.
+        ["-n", f"--configfile={REPO / 'config' / 'paper.yaml'}", "all", "results/tables/ner_f1.csv"], tmp_path
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "train_encoder_transfer" in result.stdout

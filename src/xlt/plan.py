@@ -90,10 +90,8 @@ class Plan:
     def max_sentences(self, split: str) -> int | None:
         return self.config.get("data", {}).get("max_sentences", {}).get(split)
 
-    def eval_splits(self, task: str, lang: str, catalog=None) -> list[str]:
-        """dev/test splits a target has (MSRA has no dev, for instance)."""
-        if catalog is None:
-            return list(EVAL_SPLITS)
+    def eval_splits(self, task: str, lang: str, catalog) -> list[str]:
+        """dev/test splits the catalog has for a target (MSRA has no dev, for instance)."""
         return [s for s in EVAL_SPLITS if catalog.has_corpus(self.catalog_task(task), lang, s)]
 
     def data_keys(self, catalog) -> set[tuple[str, str, str]]:

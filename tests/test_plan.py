@@ -1,0 +1,48 @@
+"""xlt.plan: the runs a config asks for, and its mistakes caught before any job runs."""
+import pytest
+import yaml
+
+from xlt.errors import ConfigError
+from xlt.plan import Plan
+from workflow_fixture import REPO
+
+
+def _config(**overrides):
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config.update(overrides)
+    return config
+
+
+def test_default_plan_runs_every_setting_and_seed():
+    plan = Plan(_config())
+    runs = list(plan.runs())
+    # (2 source_mono settings + 1 encoder setting) x 2 tasks x 2 seeds.
+    assert len(runs) == 3 * 2 * 2
+    assert {r.seed for r in runs} == {1, 2}
+    assert plan.method_params("source_mono", "nochar")["use_char"] is False
+
+
+def test_paper_plan_reads_ner_corpora_for_the_misc_free_task():
+    config = _config()
+    config.update(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    plan = Plan(config)
+    assert plan.catalog_task("ner_nomisc") == "ner" and plan.catalog_task("pos") == "pos"
+
+
+@pytest.mark.parametrize(
+    "experiment, message",
+    [
+        ({"task": "ner", "source": "en", "targets": ["es"], "method": "nope", "settings": ["x"]}, "method 'nope'"),
+        ({"task": "ner", "source": "en", "targets": ["es"], "method": "source_mono", "settings": ["x"]}, "setting 'x'"),
+        ({"task": "chunk", "source": "en", "targets": ["es"], "method": "source_mono", "settings": ["char"]}, "unknown task"),
+    ],
+)
+def test_config_mistakes_are_named(experiment, message):
+    with pytest.raises(ConfigError, match=message):
+        Plan(_config(experiments=[experiment]))
+
+
+def test_duplicate_experiments_are_refused():
+    exp = {"task": "ner", "source": "en", "targets": ["es"], "method": "source_mono", "settings": ["char"]}
+    with pytest.raises(ConfigError, match="listed twice"):
+        Plan(_config(experiments=[exp, dict(exp)]))

@@ -78,7 +78,8 @@ def prepare_split(
                 "format": entry.format,
                 "source_tag_scheme": entry.tag_scheme,
                 "options": dict(entry.options),
-                "sha256": sha256_file(path),
+                # fetch verified downloads against the catalog: hash only manual copies.
+                "sha256": sha256_file(path) if entry.resource.manual else entry.resource.sha256,
             }
             for entry, path in zip(spec.entries, files)
         ],

@@ -141,6 +141,9 @@ def fit_and_select(
             kept[epoch] = snapshot(tagger.model)
         for stale in set(kept) - needed:
             del kept[stale]
+        # Oracle runs score every test set: keep only the predictions some criterion selects.
+        for key in [key for key in test_predictions if key[1] not in needed]:
+            del test_predictions[key], test_scores[key]
 
     results, rows = [], []
     final = snapshot(tagger.model)

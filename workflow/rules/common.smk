@@ -2,6 +2,7 @@
 # `config`; nothing here knows a language or a paper by name.
 import os
 import sys
+from functools import cache
 from pathlib import Path
 
 # Scripts run in their own interpreter: make the library importable there even without
@@ -10,10 +11,10 @@ _SRC = str(Path(workflow.basedir) / "src")
 sys.path.insert(0, _SRC)
 
 from xlt import plan as xlt_plan  # noqa: E402
+from xlt.catalog import load_catalog  # noqa: E402
 from xlt.workflow import export_library_path  # noqa: E402
 
 export_library_path(_SRC)
-from xlt.catalog import load_catalog  # noqa: E402
 
 
 def repo_path(path):
@@ -98,6 +99,7 @@ def stats_tables():
     return sorted(data_table(*key) for key in keys)
 
 
+@cache  # asked for by the target list and by each paper's tables step; read once
 def paper_table_files(paper):
     from xlt.tables import load_paper_tables
 

@@ -8,7 +8,7 @@ VENV ?= .venv
 CORES ?= all
 BIN := $(VENV)/bin
 
-.PHONY: setup plan test lint dry-run-paper clean-results
+.PHONY: setup plan test lint dry-run-paper clean-results slurm-profile
 
 setup: $(VENV)/.installed
 
@@ -30,3 +30,12 @@ lint: setup
 
 dry-run-paper: setup
 	$(BIN)/snakemake -n --configfile=config/paper.yaml results/tables/ner_f1.csv
+
+# Install profiles/slurm as the user's `slurm` profile, so that the documented command
+# `snakemake --profile slurm <target>` works from the repository root. A link, not a copy:
+# edits to profiles/slurm (partition names) apply at once.
+SNAKEMAKE_CONFIG ?= $(or $(XDG_CONFIG_HOME),$(HOME)/.config)/snakemake
+slurm-profile:
+	mkdir -p $(SNAKEMAKE_CONFIG)
+	ln -sfn $(CURDIR)/profiles/slurm $(SNAKEMAKE_CONFIG)/slurm
+	@echo "installed: $(SNAKEMAKE_CONFIG)/slurm -> $(CURDIR)/profiles/slurm"

@@ -23,6 +23,7 @@ wildcard_constraints:
     lang=r"[a-z]{2,3}",
     split=r"train|dev|test",
     source=r"[a-z]{2,3}",
+    target=r"[a-z]{2,3}",
     setting=r"[A-Za-z0-9_]+",
     seed=r"\d+",
 

@@ -1,15 +1,21 @@
-"""The transfer methods end to end on tiny synthetic corpora (no Snakemake)."""
+"""The transfer methods end to end on tiny synthetic corpora (no Snakemake): training writes
+a model artifact, per-target evaluation reads it back."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from xlt.io.sentence import Sentence, write_table
 from xlt.methods import source_mono
-from xlt.methods.common import RunSpec, run_method
+from xlt.methods.common import RunSpec, evaluate_target, train_model
 
 # A toy language pair: entities are capitalised words after "in"/"met", which a char model
 # can pick up in both "languages".
@@ -34,107 +40,253 @@ def _table(path: Path, rows, lang: str) -> Path:
     return path
 
 
+HPARAMS = {
+    "use_char": True, "word_dim": 8, "char_dim": 4, "char_hidden": 4, "hidden": 8,
+    "dropout": 0.1, "optimizer": "sgd", "lr": 0.1, "lr_decay": 0.01, "min_lr": 1e-4,
+    "clip": 5.0, "batch_size": 4, "epochs": 3, "max_train_length": 250,
+    "train_scheme": "IOBES", "min_word_count": 1, "lowercase": False,
+}
+ALL_SELECTIONS = ["src_dev", "tgt_dev", "last", "tgt_test"]
+
+
 @pytest.fixture()
-def spec(tmp_path: Path) -> RunSpec:
-    en_train = _table(tmp_path / "en_train.parquet", EN * 5, "en")
-    en_dev = _table(tmp_path / "en_dev.parquet", EN[:2], "en")
-    es_dev = _table(tmp_path / "es_dev.parquet", ES[:1], "es")
-    es_test = _table(tmp_path / "es_test.parquet", ES, "es")
-    en_test = _table(tmp_path / "en_test.parquet", EN[2:], "en")
-    hparams = {
-        "use_char": True, "word_dim": 8, "char_dim": 4, "char_hidden": 4, "hidden": 8,
-        "dropout": 0.1, "optimizer": "sgd", "lr": 0.1, "lr_decay": 0.01, "min_lr": 1e-4,
-        "clip": 5.0, "batch_size": 4, "epochs": 3, "max_train_length": 250,
-        "train_scheme": "IOBES", "min_word_count": 1, "lowercase": False,
-        "selections": ["src_dev", "tgt_dev", "last", "tgt_test"],
+def tables(tmp_path: Path) -> dict[tuple[str, str], Path]:
+    return {
+        ("en", "train"): _table(tmp_path / "en_train.parquet", EN * 5, "en"),
+        ("en", "dev"): _table(tmp_path / "en_dev.parquet", EN[:2], "en"),
+        ("en", "test"): _table(tmp_path / "en_test.parquet", EN[2:], "en"),
+        ("es", "dev"): _table(tmp_path / "es_dev.parquet", ES[:1], "es"),
+        ("es", "test"): _table(tmp_path / "es_test.parquet", ES, "es"),
     }
+
+
+@pytest.fixture()
+def spec(tables) -> RunSpec:
     return RunSpec(
         plan="test", task="ner", task_config={"kind": "ner", "labels": ["PER", "LOC", "ORG", "MISC"]},
-        source="en", targets=["en", "es"], method="source_mono", setting="char", seed=7,
-        hparams=hparams, train=en_train, source_dev=en_dev,
-        eval_files={("en", "dev"): en_dev, ("en", "test"): en_test, ("es", "dev"): es_dev, ("es", "test"): es_test},
+        source="en", method="source_mono", setting="char", seed=7, hparams=dict(HPARAMS),
+        train=tables[("en", "train")], source_dev=tables[("en", "dev")],
     )
 
 
-def test_source_mono_writes_every_target_and_selection(spec: RunSpec, tmp_path: Path):
-    metrics = run_method(spec, source_mono.build, tmp_path / "m.json", tmp_path / "p.parquet")
-    on_disk = json.loads((tmp_path / "m.json").read_text())
-    assert on_disk["results"] == metrics["results"]
-    keys = {(r["target"], r["selection"]) for r in metrics["results"]}
-    assert keys == {(t, s) for t in ("en", "es") for s in ("src_dev", "tgt_dev", "tgt_test", "last")}
-    assert all(0.0 <= r["f1"] <= 100.0 for r in metrics["results"])
-    assert [t["epoch"] for t in metrics["trace"]] == [1, 2, 3]
-    # Provenance: config, versions and a sha256 for every input table.
-    assert metrics["config"]["hparams"]["epochs"] == 3
-    assert "torch" in metrics["versions"]
-    assert len(metrics["inputs"]) == 5 and all(len(h) == 64 for h in metrics["inputs"].values())
-    preds = pd.read_parquet(tmp_path / "p.parquet")
-    # One prediction per gold token: nothing is dropped from scoring.
-    assert all(len(g) == len(p) for g, p in zip(preds["gold"], preds["pred"]))
-    assert set(preds["selection"]) == {"src_dev", "tgt_dev", "tgt_test", "last"}
+def train_and_evaluate(spec: RunSpec, tables, out: Path, build=None, rebuild=None,
+                       selections=ALL_SELECTIONS) -> tuple[dict, dict[str, dict]]:
+    """Train once into ``out/model``, then score en and es: (manifest, metrics per target)."""
+    build = build or source_mono.build
+    rebuild = rebuild or source_mono.rebuild
+    manifest = train_model(spec, build, out / "model")
+    metrics = {
+        lang: evaluate_target(out / "model" / "model.json", rebuild, lang, tables[(lang, "test")],
+                              tables[(lang, "dev")], out / lang / "metrics.json", out / lang / "p.parquet",
+                              selections=selections, extra=spec.extra)
+        for lang in ("en", "es")
+    }
+    return manifest, metrics
 
 
-def test_oracle_selection_is_never_below_last_epoch(spec: RunSpec, tmp_path: Path):
-    metrics = run_method(spec, source_mono.build, tmp_path / "m.json", tmp_path / "p.parquet")
-    by = {(r["target"], r["selection"]): r for r in metrics["results"]}
-    for target in ("en", "es"):
-        assert by[(target, "tgt_test")]["f1"] >= by[(target, "last")]["f1"]
-        assert by[(target, "last")]["epoch"] == 3
+def test_source_mono_writes_a_model_and_every_target_and_selection(spec, tables, tmp_path):
+    manifest, metrics = train_and_evaluate(spec, tables, tmp_path)
+    on_disk = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert on_disk["trace"] == manifest["trace"]
+    assert [t["epoch"] for t in manifest["trace"]] == [1, 2, 3]
+    for entry in manifest["trace"]:
+        assert (tmp_path / "model" / entry["file"]).is_file() and len(entry["sha256"]) == 64
+    # Training read the source only: its inputs are the train and source dev tables.
+    assert sorted(manifest["inputs"]) == sorted(str(tables[k]) for k in [("en", "train"), ("en", "dev")])
+    for lang, m in metrics.items():
+        on_disk = json.loads((tmp_path / lang / "metrics.json").read_text())
+        assert on_disk["results"] == m["results"]
+        assert {r["selection"] for r in m["results"]} == set(ALL_SELECTIONS)
+        assert all(0.0 <= r["f1"] <= 100.0 and r["target"] == lang for r in m["results"])
+        # Provenance: config, versions, and a sha256 for the model, its checkpoints and the data.
+        assert m["config"]["hparams"]["epochs"] == 3 and "torch" in m["versions"]
+        assert len(m["inputs"]) == 3 and all(len(h) == 64 for h in m["inputs"].values())
+        assert len(m["checkpoints"]) == 3
+        assert 0 < m["n_params"] < m["n_params_total"]  # the word embeddings are left out
+        preds = pd.read_parquet(tmp_path / lang / "p.parquet")
+        # One prediction per gold token: nothing is dropped from scoring.
+        assert all(len(g) == len(p) for g, p in zip(preds["gold"], preds["pred"]))
+        assert set(preds["selection"]) == set(ALL_SELECTIONS)
+    # For the source, target-dev selection is source-dev selection.
+    by = {r["selection"]: r for r in metrics["en"]["results"]}
+    assert by["tgt_dev"]["checkpoint"] == by["src_dev"]["checkpoint"]
 
 
-def test_same_seed_same_numbers(spec: RunSpec, tmp_path: Path):
-    first = run_method(spec, source_mono.build, tmp_path / "a.json", tmp_path / "a.parquet")
-    second = run_method(spec, source_mono.build, tmp_path / "b.json", tmp_path / "b.parquet")
-    assert first["results"] == second["results"]
-    assert [t["loss"] for t in first["trace"]] == [t["loss"] for t in second["trace"]]
+def test_oracle_selection_is_never_below_last_epoch(spec, tables, tmp_path):
+    _, metrics = train_and_evaluate(spec, tables, tmp_path)
+    for m in metrics.values():
+        by = {r["selection"]: r for r in m["results"]}
+        assert by["tgt_test"]["f1"] >= by["last"]["f1"]
+        assert by["last"]["epoch"] == 3
 
 
-def test_encoder_transfer_runs_with_tiny_encoder(spec: RunSpec, tmp_path: Path):
-    from dataclasses import replace
+def test_same_seed_same_numbers(spec, tables, tmp_path):
+    first_model, first = train_and_evaluate(spec, tables, tmp_path / "a")
+    second_model, second = train_and_evaluate(spec, tables, tmp_path / "b")
+    assert [t["sha256"] for t in first_model["trace"]] == [t["sha256"] for t in second_model["trace"]]
+    assert [t["loss"] for t in first_model["trace"]] == [t["loss"] for t in second_model["trace"]]
+    assert {k: v["results"] for k, v in first.items()} == {k: v["results"] for k, v in second.items()}
 
+
+def test_selected_checkpoints_match_the_oracle_trace(spec, tables, tmp_path):
+    """Criteria chosen without the oracle pick the same checkpoints and scores as with it,
+    and the lean evaluation scores no test set but at the selected checkpoints."""
+    _, oracle = train_and_evaluate(spec, tables, tmp_path)
+    lean = evaluate_target(tmp_path / "model" / "model.json", source_mono.rebuild, "es",
+                           tables[("es", "test")], tables[("es", "dev")], tmp_path / "l.json",
+                           tmp_path / "l.parquet", selections=["src_dev", "tgt_dev", "last"])
+    by_oracle = {r["selection"]: r for r in oracle["es"]["results"]}
+    for r in lean["results"]:
+        twin = by_oracle[r["selection"]]
+        assert (r["checkpoint"], r["f1"]) == (twin["checkpoint"], twin["f1"])
+    assert set(lean["target_dev_scores"]) == {t["checkpoint"] for t in lean["trace"]}
+
+
+def test_encoder_transfer_runs_with_tiny_encoder(spec, tables, tmp_path):
     from xlt.methods import encoder_transfer
     from xlt.testing import make_tiny_encoder
 
     words = sorted({w for toks, _ in EN + ES for w in toks})
     encoder = make_tiny_encoder(tmp_path / "enc", words)
-    hparams = {
-        "encoder": str(encoder), "max_subwords": 8, "context_subwords": 2, "freeze_embeddings": True,
-        "freeze_layers": 1, "dropout": 0.1, "lr": 1e-3, "weight_decay": 0.01, "warmup": 0.1,
-        "batch_size": 4, "epochs": 2, "eval_batch_size": 8, "ner_decode": "bio_viterbi",
-        "selections": ["src_dev", "tgt_dev", "last", "tgt_test"],
-    }
-    enc_spec = replace(spec, method="encoder_transfer", setting="default", hparams=hparams,
+    enc_spec = replace(spec, method="encoder_transfer", setting="default", hparams=ENCODER_HPARAMS | {"encoder": str(encoder)},
                        extra={"prefer_gpu": False, "mirror_dirs": []})
-    metrics = run_method(enc_spec, encoder_transfer.build, tmp_path / "m.json", tmp_path / "p.parquet")
-    assert {(r["target"], r["selection"]) for r in metrics["results"]} == {
-        (t, s) for t in ("en", "es") for s in ("src_dev", "tgt_dev", "tgt_test", "last")
-    }
-    preds = pd.read_parquet(tmp_path / "p.parquet")
-    # max_subwords=8 forces windows: still one prediction per word, and valid BIO.
-    for gold, pred in zip(preds["gold"], preds["pred"]):
-        assert len(gold) == len(pred)
-        for prev, tag in zip(["O", *pred], pred):
-            if tag.startswith("I-"):
-                assert prev[2:] == tag[2:] and prev[0] in "BI"
-    again = run_method(enc_spec, encoder_transfer.build, tmp_path / "m2.json", tmp_path / "p2.parquet")
-    assert again["results"] == metrics["results"]
+    manifest, metrics = train_and_evaluate(enc_spec, tables, tmp_path / "a", encoder_transfer.build,
+                                           encoder_transfer.rebuild)
+    assert manifest["n_params_excl_word_embeddings"] < manifest["n_params"]
+    for lang, m in metrics.items():
+        assert {r["selection"] for r in m["results"]} == set(ALL_SELECTIONS)
+        preds = pd.read_parquet(tmp_path / "a" / lang / "p.parquet")
+        # max_subwords=8 forces windows: still one prediction per word, and valid BIO.
+        for gold, pred in zip(preds["gold"], preds["pred"]):
+            assert len(gold) == len(pred)
+            for prev, tag in zip(["O", *pred], pred):
+                if tag.startswith("I-"):
+                    assert prev[2:] == tag[2:] and prev[0] in "BI"
+    _, again = train_and_evaluate(enc_spec, tables, tmp_path / "b", encoder_transfer.build,
+                                  encoder_transfer.rebuild)
+    assert {k: v["results"] for k, v in again.items()} == {k: v["results"] for k, v in metrics.items()}
 
 
-def test_selected_epochs_are_restored_for_test_scoring(spec: RunSpec, tmp_path: Path):
-    """Without the oracle, test sets are scored only with the weights of selected epochs:
-    the result of the last-epoch criterion equals the trace's scores of a run that does
-    score every epoch (same seed, same training)."""
-    from dataclasses import replace
+ENCODER_HPARAMS = {
+    "max_subwords": 8, "context_subwords": 2, "freeze_embeddings": True,
+    "freeze_layers": 1, "dropout": 0.1, "lr": 1e-3, "weight_decay": 0.01, "warmup": 0.1,
+    "batch_size": 4, "epochs": 2, "eval_batch_size": 8, "ner_decode": "bio_viterbi",
+}
 
-    oracle = run_method(spec, source_mono.build, tmp_path / "a.json", tmp_path / "a.parquet")
-    lean_spec = replace(spec, hparams={**spec.hparams, "selections": ["src_dev", "tgt_dev", "last"]})
-    lean = run_method(lean_spec, source_mono.build, tmp_path / "b.json", tmp_path / "b.parquet")
-    assert {r["selection"] for r in lean["results"]} == {"src_dev", "tgt_dev", "last"}
-    # The lean run scores dev sets only after each epoch.
-    assert all(k.endswith(".dev") for t in lean["trace"] for k in t["scores"])
-    by_oracle = {(r["target"], r["selection"]): r for r in oracle["results"]}
-    for r in lean["results"]:
-        twin = by_oracle[(r["target"], r["selection"])]
-        assert (r["epoch"], r["f1"]) == (twin["epoch"], twin["f1"])
-        # ...and equals the per-epoch test score the oracle run traced at that epoch.
-        assert r["f1"] == pytest.approx(oracle["trace"][r["epoch"] - 1]["scores"][f"{r['target']}.test"], abs=1e-3)
+RELOAD_SCRIPT = r"""
+import json, sys
+from xlt.methods.common import load_model
+from xlt.methods import source_mono, encoder_transfer
+method = {"source_mono": source_mono, "encoder_transfer": encoder_transfer}[sys.argv[2]]
+spec, manifest, tagger, load = load_model(sys.argv[1], method.rebuild, extra={"prefer_gpu": False, "mirror_dirs": []})
+load(manifest["trace"][-1]["checkpoint"])
+print(json.dumps(tagger.predict(json.loads(sys.argv[3]))))
+"""
+
+
+@pytest.mark.parametrize("method_name", ["source_mono", "encoder_transfer"])
+def test_saved_model_reloaded_in_a_fresh_process_predicts_the_same(method_name, spec, tables, tmp_path):
+    """The training process's predictions (final weights) equal those of a new Python process
+    that rebuilds the model from model.json and the last checkpoint."""
+    from xlt.methods import encoder_transfer
+    from xlt.methods.common import seed_everything
+    from xlt.testing import make_tiny_encoder
+
+    method = {"source_mono": source_mono, "encoder_transfer": encoder_transfer}[method_name]
+    if method_name == "encoder_transfer":
+        words = sorted({w for toks, _ in EN + ES for w in toks})
+        encoder = make_tiny_encoder(tmp_path / "enc", words)
+        spec = replace(spec, method=method_name, setting="default",
+                       hparams=ENCODER_HPARAMS | {"encoder": str(encoder)},
+                       extra={"prefer_gpu": False, "mirror_dirs": []})
+    trained = {}
+
+    def build(s, train, dev):
+        trained["tagger"] = method.build(s, train, dev)
+        return trained["tagger"]
+
+    train_model(spec, build, tmp_path / "model")
+    sentences = [toks for toks, _ in EN + ES] + [["Unseen", "words", "in", "Zürich"]]
+    in_process = trained["tagger"].predict(sentences)
+    seed_everything(0, 1)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
+    out = subprocess.run([sys.executable, "-c", RELOAD_SCRIPT, str(tmp_path / "model" / "model.json"),
+                          method_name, json.dumps(sentences)], capture_output=True, text=True, env=env,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == in_process
+
+
+def test_evaluation_every_n_updates_matches_a_brute_force_loop(spec, tables, tmp_path):
+    """eval_every=N: the checkpoints, their source dev scores and the src_dev choice equal a
+    hand-written loop that trains the same model and scores it after every N updates."""
+    from xlt.checkpoints import load_snapshot, snapshot
+    from xlt.evaluate import score
+    from xlt.methods.common import load_sentences, seed_everything
+
+    every = 3
+    stepped = replace(spec, hparams={**spec.hparams, "eval_every": every})
+    manifest = train_model(stepped, source_mono.build, tmp_path / "model")
+    # 20 training sentences, batch 4: 5 updates per epoch, 15 in all -> steps 3, 6, ..., 15.
+    assert [t["step"] for t in manifest["trace"]] == [3, 6, 9, 12, 15]
+    assert [t["epoch"] for t in manifest["trace"]] == [1, 2, 2, 3, 3]
+
+    seed_everything(stepped.seed, stepped.threads)
+    train = load_sentences(stepped.train)
+    dev_tokens, dev_tags, _ = load_sentences(stepped.source_dev)
+    tagger = source_mono.build(stepped, train, None)
+    brute: list[tuple[int, float, dict]] = []
+    count = {"n": 0}
+
+    def on_update(_loss: float) -> None:
+        count["n"] += 1
+        if count["n"] % every == 0:
+            f1 = score("ner", dev_tags, tagger.predict(dev_tokens))["f1"]
+            tagger.model.train()
+            brute.append((count["n"], round(f1, 4), snapshot(tagger.model)))
+
+    for epoch in range(1, 4):
+        tagger.train_epoch(epoch, on_update)
+    assert [(s, f) for s, f, _ in brute] == [(t["step"], t["scores"]["en.dev"]) for t in manifest["trace"]]
+    best_step = max(brute, key=lambda b: (b[1], -b[0]))[0]  # highest F1, earliest on ties
+    result = evaluate_target(tmp_path / "model" / "model.json", source_mono.rebuild, "es",
+                             tables[("es", "test")], None, tmp_path / "m.json", tmp_path / "p.parquet",
+                             selections=["src_dev", "last"])
+    chosen = {r["selection"]: r["step"] for r in result["results"]}
+    assert chosen == {"src_dev": best_step, "last": 15}
+    weights = load_snapshot(tmp_path / "model" / f"checkpoints/step{best_step}.safetensors")
+    expected = next(w for s, _, w in brute if s == best_step)
+    assert weights.keys() == expected.keys()
+    assert all(torch.equal(weights[k], expected[k]) for k in weights)
+
+
+def test_truncated_or_mismatched_checkpoints_fail_naming_the_file(spec, tables, tmp_path):
+    from xlt.errors import InputError
+    from xlt.methods.common import load_model
+
+    train_model(spec, source_mono.build, tmp_path / "a")
+    other = replace(spec, hparams={**spec.hparams, "hidden": 6})
+    train_model(other, source_mono.build, tmp_path / "b")
+    model_json = tmp_path / "a" / "model.json"
+    ckpt = tmp_path / "a" / "checkpoints" / "step5.safetensors"
+
+    def evaluate():
+        return evaluate_target(model_json, source_mono.rebuild, "es", tables[("es", "test")], None,
+                               tmp_path / "m.json", tmp_path / "p.parquet", selections=["last", "src_dev"])
+
+    # Another model's checkpoint (same name) in place: the recorded sha256 no longer matches.
+    good = ckpt.read_bytes()
+    ckpt.write_bytes((tmp_path / "b" / "checkpoints" / "step5.safetensors").read_bytes())
+    with pytest.raises(InputError, match=str(ckpt)):
+        evaluate()
+    # A truncated file fails as unreadable, naming it (checked without the manifest's digest).
+    ckpt.write_bytes(good[: len(good) // 2])
+    from xlt.checkpoints import load_snapshot, restore
+    with pytest.raises(InputError, match=str(ckpt)):
+        load_snapshot(ckpt)
+    # Weights of a differently shaped model fail naming their file, with the weight at fault.
+    _, _, tagger, _ = load_model(model_json, source_mono.rebuild)
+    wrong = tmp_path / "b" / "checkpoints" / "step15.safetensors"
+    with pytest.raises(InputError, match=r"step15\.safetensors.*shape"):
+        restore(tagger.model, load_snapshot(wrong), source=str(wrong))
+    assert not (tmp_path / "m.json").exists()  # nothing half-written

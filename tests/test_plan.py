@@ -46,3 +46,19 @@ def test_duplicate_experiments_are_refused():
     exp = {"task": "ner", "source": "en", "targets": ["es"], "method": "source_mono", "settings": ["char"]}
     with pytest.raises(ConfigError, match="listed twice"):
         Plan(_config(experiments=[exp, dict(exp)]))
+
+
+def test_describe_names_the_plan_its_stand_ins_caps_and_seeds():
+    text = Plan(_config()).describe()
+    assert text.startswith("plan 'default'; 2 seeds (1, 2); runs read the first 2000 train")
+    assert "encoder_transfer: intfloat/multilingual-e5-small, 3 epochs" in text
+    assert "instead of mBERT" in text  # the plan_note
+    paper = Plan(_config(**yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))).describe()
+    assert "5 seeds" in paper and "full corpora" in paper
+    assert "source_mono: 30 epochs, evaluated every 150 updates" in paper
+
+
+def test_evaluation_parameters_never_reach_training():
+    plan = Plan(_config())
+    assert "selections" not in plan.training_params("source_mono", "char")
+    assert plan.selections("source_mono", "char") == ["src_dev", "tgt_dev", "last"]

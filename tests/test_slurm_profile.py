@@ -6,8 +6,11 @@ and is skipped otherwise. Helpers live in tests/conftest_slurm.py.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -22,6 +25,8 @@ from conftest_slurm import (
     snakemake_on_slurm,
     write_test_overlay,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 # Three rules, one feeding the next, shaped like the real ones: log:, threads, resources,
 # and a rule named like the real GPU rule, so the profile's set-resources apply to it.
@@ -78,7 +83,8 @@ def test_slurm_profile_keys_are_accepted(tiny_workflow: Path) -> None:
     )
     assert result.returncode == 0, result.stdout
     gpu_job = result.stdout.split("rule train_encoder_transfer:")[1].split("rule ")[0]
-    for resource in ("slurm_partition=gpu", "gpu=1", "cpus_per_gpu=4", "mem_mb=16000"):
+    # The cluster profile routes the GPU rule; its needs (gpu, memory) stay the rule's own.
+    for resource in ("slurm_partition=gpu", "gpu=1", "cpus_per_gpu=4", "mem_mb=300"):
         assert resource in gpu_job, gpu_job
     cpu_job = result.stdout.split("rule summarize:")[1].split("rule ")[0]
     assert "slurm_partition=cpu" in cpu_job and "runtime=60" in cpu_job, cpu_job
@@ -90,7 +96,7 @@ def test_overlay_fits_gpu_rules_to_a_cpu_node(tmp_path: Path) -> None:
     config = yaml.safe_load((overlay / "config.yaml").read_text())
     gpu_rule = config["set-resources"]["train_encoder_transfer"]
     assert gpu_rule["gpu"] == 0 and "cpus_per_gpu" not in gpu_rule
-    assert gpu_rule["mem_mb"] == 8000 and gpu_rule["slurm_partition"] == "gpu"
+    assert gpu_rule["slurm_partition"] == "gpu"
     assert config["set-resources"]["pretrain_lm"] == {"gpu": 0}
     assert config["max-threads"] == 2
 
@@ -127,28 +133,70 @@ def test_tiny_workflow_runs_through_slurm(tiny_workflow: Path) -> None:
     }
 
 
+def test_make_slurm_profile_installs_the_named_profile(tmp_path: Path) -> None:
+    """`make slurm-profile` links profiles/slurm where Snakemake looks up `--profile slurm`."""
+    xdg = tmp_path / "xdg"
+    result = subprocess.run(["make", "-s", "slurm-profile", f"XDG_CONFIG_HOME={xdg}"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    link = xdg / "snakemake" / "slurm"
+    assert link.is_symlink() and link.resolve() == (REPO / "profiles" / "slurm").resolve()
+
+
+def _repo_copy(dest: Path) -> Path:
+    """The files a clone of this working tree has (tracked and not ignored), without results."""
+    files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                           cwd=REPO, capture_output=True, check=True).stdout
+    for name in files.decode().split("\0"):
+        if name and (REPO / name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, dest / name)
+    return dest
+
+
 @pytest.mark.slurm
-def test_fixture_dag_runs_through_slurm(tmp_path: Path, monkeypatch) -> None:
-    """The real workflow (fixture plan) through profiles/slurm: data and training jobs are
-    Slurm jobs, the encoder rule keeps its GPU partition, and the NER table comes out."""
+def test_the_documented_command_runs_the_dag_through_slurm(tmp_path: Path, monkeypatch) -> None:
+    """`snakemake --profile slurm results/tables/ner_f1.csv`, literally, from the root of a
+    checkout whose default plan is the fixture plan, with profiles/slurm installed by
+    `make slurm-profile` and edited for the test cluster as a user edits it for theirs (no
+    GPUs, two CPUs). Data, training and evaluation jobs are Slurm jobs; the table comes out."""
     import pandas as pd
     from workflow_fixture import write_fixture_config
 
     node = require_slurm_cluster()
     monkeypatch.delenv("XLT_MIRROR", raising=False)  # the fixture has its own mirror
-    overlay = write_test_overlay(tmp_path / "overlay", node)
-    workdir = tmp_path / "run"
-    workdir.mkdir()
-    config = write_fixture_config(workdir)
-    result = snakemake_on_slurm(
-        ["results/tables/ner_f1.csv"], overlay=overlay, workdir=workdir,
-        extra_args=["--configfile", str(config)], timeout_s=1500,
+    repo = _repo_copy(tmp_path / "checkout")
+    # The checkout's default plan (config/config.yaml) becomes the fixture plan, cut to one
+    # seed and NER en -> {en, es}: every kind of job, each Slurm job costs seconds.
+    plan = yaml.safe_load(write_fixture_config(repo).read_text())
+    plan["seeds"] = [1]
+    plan["experiments"] = [{**exp, "targets": ["en", "es"]} for exp in plan["experiments"]
+                           if exp["task"] == "ner"]
+    (repo / "config" / "config.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
+    xdg = tmp_path / "xdg"
+    subprocess.run(["make", "-s", "slurm-profile", f"XDG_CONFIG_HOME={xdg}"], cwd=repo, check=True,
+                   capture_output=True, timeout=60)
+    fitted = write_test_overlay(tmp_path / "overlay", node, profile=repo / "profiles" / "slurm")
+    profile = repo / "profiles" / "slurm" / "config.yaml"
+    merged = {**yaml.safe_load(profile.read_text()), **yaml.safe_load((fitted / "config.yaml").read_text())}
+    profile.write_text(yaml.safe_dump(merged, sort_keys=False))
+
+    env = {**os.environ, "XDG_CONFIG_HOME": str(xdg),
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    started = time.monotonic()
+    result = subprocess.run(
+        ["timeout", "-s", "INT", "1500", "bash", "-c",
+         "snakemake --profile slurm results/tables/ner_f1.csv"],
+        cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
+    print(f"fixture DAG through Slurm: {time.monotonic() - started:.1f} s")
     assert result.returncode == 0, result.stdout[-6000:]
-    jobs = slurm_log_job_ids(workdir)
-    for rule in ("prepare_corpus", "train_source_mono", "train_encoder_transfer"):
+    assert "Using profiles slurm and workflow specific profile" in result.stdout
+    jobs = slurm_log_job_ids(repo)
+    for rule in ("prepare_corpus", "train_source_mono", "train_encoder_transfer",
+                 "evaluate_source_mono", "evaluate_encoder_transfer"):
         assert jobs.get(rule), f"no Slurm job logs for {rule}: {sorted(jobs)}"
     # Local rules (downloads, result collection) never went to Slurm.
     assert "fetch_resource" not in jobs and "collect_results" not in jobs
-    ner = pd.read_csv(workdir / "results" / "tables" / "ner_f1.csv")
-    assert len(ner) == 3 * 2 * 4 * 3
+    ner = pd.read_csv(repo / "results" / "tables" / "ner_f1.csv")
+    assert len(ner) == 3 * 1 * 2 * 3  # runs x seeds x targets x selections

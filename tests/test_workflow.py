@@ -6,6 +6,7 @@ by a fixture mirror, and a tiny random BERT saved by the test.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -67,8 +68,8 @@ def test_result_tables_hold_every_run(fixture_run):
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
     assert set(ner["method"]) == {"source_mono", "encoder_transfer"}
     assert ner["f1"].between(0, 100).all()
-    # 1 source_mono setting + 1 encoder setting, 2 seeds, 3 targets, 3 selections.
-    assert len(pos) == 2 * 2 * 3 * 3
+    # 1 source_mono setting + 1 encoder setting, 2 seeds, 2 targets, 3 selections.
+    assert len(pos) == 2 * 2 * 2 * 3
     assert pos["accuracy"].between(0, 100).all()
     # The char model learns the toy English NER: source test F1 well above zero.
     en = ner[(ner.method == "source_mono") & (ner.setting == "char") & (ner.target == "en") & (ner.selection == "src_dev")]
@@ -82,11 +83,59 @@ def test_paper_tables_mark_unbuilt_methods(fixture_run):
     assert "not implemented" in text  # monolingual-embedding rows need word vectors
     md = (workdir / "results" / "tables" / "bao2019_mlma" / "table1.md").read_text()
     assert "not implemented" in md and "prior work (cited)" in md
+    # Every table says which plan made "ours" (caps, seeds, encoder), in the md and the csv.
+    assert "Ours: plan 'fixture'; 2 seeds (1, 2); runs read the first 30 train" in md
     # The built method's row carries our number next to the reported one.
     bao = pd.read_csv(workdir / "results" / "tables" / "bao2019_mlma" / "table1.csv")
     mbert = bao[bao["row"].str.startswith("Multilingual BERT")].iloc[0]
     assert mbert["es reported"] == "66.42 ± 1.15"
+    assert mbert["plan"].startswith("plan 'fixture'")
     assert "(n=2)" in mbert["es ours"]
+
+
+def test_models_are_artifacts_scored_per_target(fixture_run):
+    workdir, _ = fixture_run
+    model_dir = workdir / "results" / "models" / "ner" / "en" / "source_mono" / "char" / "seed1"
+    manifest = json.loads((model_dir / "model.json").read_text())
+    # eval_every: 5 in the fixture plan: checkpoints every 5 updates, plus the final weights.
+    steps = [entry["step"] for entry in manifest["trace"]]
+    assert steps[:2] == [5, 10] and len(steps) >= 3
+    assert all((model_dir / entry["file"]).is_file() for entry in manifest["trace"])
+    for target in ("en", "es", "nl", "de"):
+        metrics = json.loads((workdir / "results" / "runs" / "ner" / "en" / "source_mono" / "char"
+                              / "seed1" / target / "metrics.json").read_text())
+        assert metrics["target"] == target
+        assert metrics["artifacts"]["model"] == "results/models/ner/en/source_mono/char/seed1/model.json"
+        assert set(metrics["checkpoints"]) == {f"results/models/ner/en/source_mono/char/seed1/{e['file']}"
+                                               for e in manifest["trace"]}
+
+
+def test_adding_a_target_trains_nothing(fixture_run):
+    """A new POS target adds that language's data and evaluation jobs, and no training job."""
+    workdir, config = fixture_run
+    more = workdir / "more_targets.yaml"
+    more.write_text(config.read_text().replace("targets: [en, es],", "targets: [en, es, de],"))
+    result = snakemake(["--configfile", str(more), "--cores", "2", "-n", "--quiet", "rules", "all"], workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    jobs = dict(line.split()[:2] for line in result.stdout.splitlines()
+                if len(line.split()) == 2 and line.split()[1].isdigit())
+    assert not any(rule.startswith("train_") for rule in jobs), jobs
+    assert jobs["evaluate_source_mono"] == "2" and jobs["evaluate_encoder_transfer"] == "2", jobs
+    assert jobs["prepare_corpus"] == "2", jobs  # de dev and test (de POS train is never read)
+
+
+def test_failing_job_writes_its_traceback_to_its_log(tmp_path):
+    """On a cluster the console is gone: the rule's log must hold the error."""
+    workdir = tmp_path / "broken"
+    workdir.mkdir()
+    config = write_fixture_config(workdir)
+    text = config.read_text().replace("eval_every: 5", "eval_every: -1")
+    config.write_text(text)
+    result = snakemake(["--configfile", str(config), "--cores", "1",
+                        "results/models/ner/en/source_mono/char/seed1/model.json"], workdir)
+    assert result.returncode != 0
+    log = (workdir / "results" / "models" / "ner" / "en" / "source_mono" / "char" / "seed1" / "train.log").read_text()
+    assert "Traceback" in log and "eval_every must be a positive number" in log
 
 
 def test_rerun_is_a_no_op(fixture_run):

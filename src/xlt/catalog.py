@@ -10,7 +10,9 @@ the config key ``manual_files.<id>``.
 
 *Corpora* map ``task -> lang -> split`` to the resources (concatenated in order) and reader
 options one canonical sentence table is built from. *Dictionaries* map a language pair
-(``en-de``) and split to bilingual dictionary files (concatenated in order).
+(``en-de``) and split to bilingual dictionary files (concatenated in order). *Texts* map a
+language to the monolingual text resources (``lang`` set, a text format) assembled, in order
+and deduplicated by line, into its unlabeled text for word vectors and language models.
 
 Everything is checked on load, so a typo in the catalog fails before any job runs, with the
 file, the line and the key at fault.
@@ -48,7 +50,15 @@ OTHER_FORMATS = frozenset({
     "fastbpe_vocab",         # fastBPE vocabulary file
     "hf_model",              # a Hugging Face model directory (resolved through mirror_dirs)
 })
-FORMATS = READER_FORMATS | OTHER_FORMATS
+#: Monolingual text (catalog ``texts:``), read by xlt.vectors.text: the readers' names.
+TEXT_FORMATS = frozenset({
+    "text_lines",        # one sentence per line
+    "wikitext",          # WikiText-2 tokenized text (" = Heading = " lines, blank lines)
+    "saudinewsnet_zip",  # a zip holding one JSON array of articles (title + content)
+    "norec_json",        # a JSON array of sentences {sent_id, text, ...}
+    "bhtc_jsonl",        # JSON lines {idx, label, text}
+})
+FORMATS = READER_FORMATS | OTHER_FORMATS | TEXT_FORMATS
 TAG_SCHEMES = frozenset({"IOB1", "IOB2", "BIOES", "BIE1", "UPOS", "none"})
 
 _ID = re.compile(r"^[a-z0-9_]+$")
@@ -62,7 +72,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _RESOURCE_KEYS = frozenset({
     "file", "url", "sha256", "bytes", "format", "encoding", "tag_scheme", "license",
-    "description", "note", "members", "manual", "config_key", "how_to_get", "homepage",
+    "description", "note", "members", "manual", "config_key", "how_to_get", "homepage", "lang",
 })
 _MEMBER_KEYS = frozenset({"lang", "encoding", "tag_scheme", "description"})
 _CORPUS_KEYS = frozenset({"resources", "options", "stand_in_for", "note", "tag_map", "use_pos_column"})
@@ -103,6 +113,7 @@ class Resource:
     config_key: str | None = None
     how_to_get: str | None = None
     homepage: str | None = None
+    lang: str | None = None  # the language of a text resource
 
     def __hash__(self) -> int:  # ids are unique within a catalog; members is a dict
         return hash((self.id, self.sha256, self.file))
@@ -203,6 +214,7 @@ class Catalog:
     resources: Mapping[str, Resource]
     corpora: Mapping[str, Mapping[str, Mapping[str, CorpusSpec]]]
     dictionaries: Mapping[str, Mapping[str, tuple[Resource, ...]]]
+    texts: Mapping[str, tuple[Resource, ...]] = field(default_factory=dict)
 
     def resource(self, resource_id: str) -> Resource:
         try:
@@ -232,6 +244,14 @@ class Catalog:
     def splits(self, task: str, lang: str) -> list[str]:
         present = self.corpora.get(task, {}).get(lang, {})
         return [split for split in SPLITS if split in present]
+
+    def text(self, lang: str) -> tuple[Resource, ...]:
+        """The monolingual text resources of ``lang``, in assembly order."""
+        try:
+            return self.texts[lang]
+        except KeyError:
+            raise ConfigError(f"{self.path}: no monolingual text for {lang!r} "
+                              f"(languages under texts: {sorted(self.texts)})") from None
 
     def dictionary(self, pair: str, split: str = "test") -> tuple[Resource, ...]:
         """Files of the ``pair`` (``en-de``) dictionary of ``split`` (train|test), in order."""
@@ -346,7 +366,7 @@ def _resource(rid: str, raw: Any, check: _Checker) -> Resource:
         bytes=raw.get("bytes"), encoding=encoding, tag_scheme=scheme,
         license=str(raw.get("license", "")), description=str(raw.get("description", "")),
         note=raw.get("note"), members=members, manual=manual, config_key=raw.get("config_key"),
-        how_to_get=raw.get("how_to_get"), homepage=raw.get("homepage"),
+        how_to_get=raw.get("how_to_get"), homepage=raw.get("homepage"), lang=raw.get("lang"),
     )
 
 
@@ -429,7 +449,7 @@ def load_catalog(path: str | PathLike[str]) -> Catalog:
         raise InputError(path, mark.line + 1 if mark else None, f"invalid YAML: {err}") from err
     check = _Checker(path, text)
     data = check.mapping(data, [])
-    check.known_keys(data, frozenset({"resources", "corpora", "dictionaries"}), [])
+    check.known_keys(data, frozenset({"resources", "corpora", "dictionaries", "texts"}), [])
     resources = {
         rid: _resource(str(rid), raw, check)
         for rid, raw in check.mapping(data.get("resources"), ["resources"]).items()
@@ -459,7 +479,26 @@ def load_catalog(path: str | PathLike[str]) -> Catalog:
                 if resource.format != "bilingual_dictionary":
                     check.fail(keys, f"{resource.id} is not a bilingual_dictionary resource")
             dictionaries.setdefault(pair, {})[split] = files
-    return Catalog(path=path, resources=resources, corpora=corpora, dictionaries=dictionaries)
+    texts: dict[str, tuple[Resource, ...]] = {}
+    for lang, raw in check.mapping(data.get("texts", {}) or {}, ["texts"]).items():
+        keys = ["texts", lang]
+        raw = check.mapping(raw, keys)
+        check.known_keys(raw, frozenset({"resources", "note"}), keys)
+        ids = raw.get("resources")
+        if not isinstance(ids, list) or not ids:
+            check.fail(keys, "expected resources: a non-empty list of resource ids")
+        files = tuple(_lookup(resources, rid, keys, check) for rid in ids)
+        for resource in files:
+            if resource.format not in TEXT_FORMATS:
+                check.fail(keys, f"{resource.id} has format {resource.format!r}, not a text format "
+                                 f"({sorted(TEXT_FORMATS)})")
+            if resource.lang != lang:
+                check.fail(keys, f"{resource.id} is text in {resource.lang!r}, listed under {lang!r}")
+        if len(set(ids)) != len(ids):
+            check.fail(keys, "a resource is listed twice")
+        texts[str(lang)] = files
+    return Catalog(path=path, resources=resources, corpora=corpora, dictionaries=dictionaries,
+                   texts=texts)
 
 
 # --------------------------------------------------------------------------- manual resources

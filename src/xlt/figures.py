@@ -5,6 +5,7 @@ and library versions: Agg backend, no software/date metadata in the PNG.
 """
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -43,16 +44,28 @@ def _save(figure: plt.Figure, path: Path) -> None:
     plt.close(figure)
 
 
-def plot_table(long: pd.DataFrame, title: str, path: str | Path, unit: str = "percent") -> Path:
-    """Grouped bars (reported vs ours, std as error bars) per row × column; always writes `path`."""
+def _add_footnote(figure: plt.Figure, footnote: str, width: float) -> None:
+    """The plan that made "ours" (stand-ins, caps, seeds), wrapped under the axes."""
+    if not footnote:
+        return
+    lines = textwrap.wrap(f"ours: {footnote}", width=max(60, int(width * 16)))
+    figure.text(0.01, 0.01, "\n".join(lines), fontsize=7, ha="left", va="bottom", color="dimgray")
+    figure.tight_layout(rect=(0, 0.025 * (len(lines) + 1), 1, 1))
+
+
+def plot_table(long: pd.DataFrame, title: str, path: str | Path, unit: str = "percent",
+               footnote: str = "") -> Path:
+    """Grouped bars (reported vs ours, std as error bars) per row × column; always writes `path`.
+    ``footnote`` says which plan made ours (it is printed under the axes)."""
     path = Path(path)
     cells = comparable_cells(long)
     if cells.empty:
-        figure, axes = plt.subplots(figsize=(6, 2))
+        figure, axes = plt.subplots(figsize=(6, 2 + (1 if footnote else 0)))
         axes.set_axis_off()
         axes.set_title(f"{_short(title)}\nno cell has both a reported and a reproduced value",
                        fontsize=9)
         figure.tight_layout()  # keeps the two-line title inside the canvas
+        _add_footnote(figure, footnote, 6)
         _save(figure, path)
         return path
 
@@ -74,5 +87,6 @@ def plot_table(long: pd.DataFrame, title: str, path: str | Path, unit: str = "pe
     axes.set_title(_short(title), fontsize=9)
     axes.legend(fontsize=8)
     figure.tight_layout()
+    _add_footnote(figure, footnote, figure.get_figwidth())
     _save(figure, path)
     return path

@@ -11,6 +11,9 @@ from typing import Any, Iterator
 from xlt.errors import ConfigError
 
 EVAL_SPLITS = ("dev", "test")
+# Method parameters read only by the per-target evaluation jobs: changing them never retrains.
+EVAL_ONLY_PARAMS = frozenset({"selections"})
+DEFAULT_SELECTIONS = ("src_dev", "tgt_dev", "last")
 
 
 @dataclass(frozen=True)
@@ -87,12 +90,45 @@ class Plan:
         cfg = self.config["methods"][method]
         return {**cfg["params"], **cfg["settings"][setting]}
 
+    def training_params(self, method: str, setting: str) -> dict[str, Any]:
+        """The parameters that shape a trained model: all but the evaluation-only keys."""
+        return {k: v for k, v in self.method_params(method, setting).items() if k not in EVAL_ONLY_PARAMS}
+
+    def selections(self, method: str, setting: str) -> list[str]:
+        return list(self.method_params(method, setting).get("selections", DEFAULT_SELECTIONS))
+
     def max_sentences(self, split: str) -> int | None:
         return self.config.get("data", {}).get("max_sentences", {}).get(split)
 
     def eval_splits(self, task: str, lang: str, catalog) -> list[str]:
         """dev/test splits the catalog has for a target (MSRA has no dev, for instance)."""
         return [s for s in EVAL_SPLITS if catalog.has_corpus(self.catalog_task(task), lang, s)]
+
+    def describe(self) -> str:
+        """One paragraph saying what made "ours" in every table: the plan, its stand-ins
+        (``plan_note``), sentence caps, seeds and each method's size-defining settings."""
+        cfg = self.config
+        caps = cfg.get("data", {}).get("max_sentences", {})
+        if any(caps.get(split) for split in ("train", "dev", "test")):
+            capped = "runs read the first " + " / ".join(
+                f"{caps[s] if caps.get(s) else 'all'} {s}" for s in ("train", "dev", "test")) + " sentences"
+        else:
+            capped = "full corpora"
+        seeds = [int(s) for s in cfg["seeds"]]
+        parts = [f"plan '{cfg['plan']}'", f"{len(seeds)} seed{'s' if len(seeds) > 1 else ''} "
+                 f"({', '.join(map(str, seeds))})", capped]
+        for method in sorted({exp.method for exp in self._experiments.values()}):
+            params = cfg["methods"][method]["params"]
+            facts = [str(params["encoder"])] if "encoder" in params else []
+            if "epochs" in params:
+                facts.append(f"{params['epochs']} epochs")
+            if params.get("eval_every"):
+                facts.append(f"evaluated every {params['eval_every']} updates")
+            parts.append(f"{method}: {', '.join(facts)}" if facts else method)
+        text = "; ".join(parts) + "."
+        if cfg.get("plan_note"):
+            text += " " + " ".join(str(cfg["plan_note"]).split())
+        return text
 
     def data_keys(self, catalog) -> set[tuple[str, str, str]]:
         keys: set[tuple[str, str, str]] = set()

@@ -1,4 +1,8 @@
-"""Gather every run's metrics.json into the long result tables (contracts §5)."""
+"""Gather every (run, target) metrics.json into the long result tables (contracts §5).
+
+``n_params`` follows the papers' convention (Bari et al. Table 4): the word embedding matrix is
+left out; ``n_params_total`` counts every parameter.
+"""
 from __future__ import annotations
 
 import json
@@ -10,9 +14,10 @@ import pandas as pd
 from xlt.atomic import atomic_path
 
 RUN_KEYS = ["task", "source", "method", "setting", "seed"]
-ROW_KEYS = ["target", "split", "selection", "epoch"]
-NER_COLUMNS = RUN_KEYS + ROW_KEYS + ["f1", "precision", "recall", "n_sentences", "n_params"]
-POS_COLUMNS = RUN_KEYS + ROW_KEYS + ["accuracy", "n_sentences", "n_params"]
+ROW_KEYS = ["target", "split", "selection", "epoch", "step"]
+COUNTS = ["n_sentences", "n_params", "n_params_total"]
+NER_COLUMNS = RUN_KEYS + ROW_KEYS + ["f1", "precision", "recall"] + COUNTS
+POS_COLUMNS = RUN_KEYS + ROW_KEYS + ["accuracy"] + COUNTS
 
 
 def results_frame(metrics_files: Iterable[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -22,7 +27,8 @@ def results_frame(metrics_files: Iterable[str | Path]) -> tuple[pd.DataFrame, pd
         metrics = json.loads(Path(path).read_text(encoding="utf-8"))
         run = {key: metrics[key] for key in RUN_KEYS}
         for result in metrics["results"]:
-            rows[metrics["kind"]].append({**run, **result, "n_params": metrics.get("n_params")})
+            rows[metrics["kind"]].append({**run, **result, "n_params": metrics.get("n_params"),
+                                          "n_params_total": metrics.get("n_params_total")})
     frames = []
     for kind, columns in (("ner", NER_COLUMNS), ("pos", POS_COLUMNS)):
         df = pd.DataFrame(rows[kind], columns=columns)

@@ -411,7 +411,7 @@ def wide_table(table: Table, long: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(lines)
 
 
-def markdown_table(paper: PaperTables, table: Table, wide: pd.DataFrame) -> str:
+def markdown_table(paper: PaperTables, table: Table, wide: pd.DataFrame, provenance: str = "") -> str:
     """The wide table as Markdown, under the paper title and caption."""
     # A "|" inside a cell would end the cell: escape it.
     escaped = wide.map(lambda text: str(text).replace("|", "\\|"))
@@ -421,6 +421,8 @@ def markdown_table(paper: PaperTables, table: Table, wide: pd.DataFrame) -> str:
     parts = [f"# {paper.title} — {table.id}", "", table.caption, ""]
     if table.note:
         parts += [f"Note: {table.note}", ""]
+    if provenance:
+        parts += [f"Ours: {provenance}", ""]
     parts += ["Cells: reported | ours (mean ± std over seeds, n seeds) | ours − reported"
               + (" (ours converted to fractions)" if table.unit == "fraction" else ""), ""]
     # disable_numparse: tabulate would otherwise reformat "+1.00" as "1" and "65.00" as "65".
@@ -453,9 +455,11 @@ def read_stats(path: str | Path | None) -> pd.DataFrame | None:
 
 def write_paper_tables(paper_yaml: str | Path, results_csvs: Sequence[str | Path],
                        stats_csv: str | Path | None, out_dir: str | Path,
-                       fig_dir: str | Path) -> dict[str, pd.DataFrame]:
+                       fig_dir: str | Path, provenance: str = "") -> dict[str, pd.DataFrame]:
     """Render every table of one paper: <out_dir>/<id>.csv and .md, <fig_dir>/<paper>_<id>.png.
 
+    ``provenance`` (``xlt.plan.Plan.describe``: which plan, stand-ins, caps, seeds) is printed
+    under every table and figure, so that "ours" is never read as the paper's setting.
     Returns the long form of each table by id.
     """
     from xlt.figures import plot_table  # matplotlib is only needed here
@@ -471,11 +475,12 @@ def write_paper_tables(paper_yaml: str | Path, results_csvs: Sequence[str | Path
         long = render_table(table, results, stats)
         wide = wide_table(table, long)
         with atomic_path(out_dir / f"{table.id}.csv") as tmp:
-            wide.to_csv(tmp, index=False)
+            wide.assign(plan=provenance).to_csv(tmp, index=False)
         with atomic_path(out_dir / f"{table.id}.md") as tmp:
-            Path(tmp).write_text(markdown_table(paper, table, wide), encoding="utf-8")
+            Path(tmp).write_text(markdown_table(paper, table, wide, provenance), encoding="utf-8")
         plot_table(long, title=f"{paper.paper} {table.id}: {table.caption}",
-                   path=fig_dir / f"{paper.paper}_{table.id}.png", unit=table.unit)
+                   path=fig_dir / f"{paper.paper}_{table.id}.png", unit=table.unit,
+                   footnote=provenance)
         rendered[table.id] = long
     return rendered
 

@@ -1,30 +1,34 @@
-"""The epoch loop every method shares: train, score the dev sets, select checkpoints.
+"""The training loop every method shares, and checkpoint selection per target.
+
+Training and evaluation are two stages that hand each other files:
+
+- ``fit`` trains, scores the *source* dev set at every evaluation point (once per epoch, or
+  every ``eval_every`` updates as Bari et al. and Meta-NER's code do) and hands each
+  evaluation point's trainable weights to a writer as it reaches it. It never reads target
+  data, so adding a target language never retrains a model.
+- ``select_and_score`` runs per (model, target): it picks a checkpoint by each criterion and
+  scores the target's test set with it.
 
 Selection criteria are those the papers use:
 
-- ``src_dev``: best epoch on the source dev set (purely zero-shot; Bari's F1, Meta-NER),
-- ``tgt_dev``: best epoch on that target's dev set (Bari's F1*, Bao's released scripts),
-- ``last``: the final epoch (UniTrans uses the last checkpoint),
-- ``tgt_test``: best epoch on that target's test set (Bari Table 4's oracle column); opt-in,
-  since it is the only criterion that needs every test set scored after every epoch.
+- ``src_dev``: best checkpoint on the source dev set (purely zero-shot; Bari's F1, Meta-NER),
+- ``tgt_dev``: best checkpoint on that target's dev set (Bari's F1*, Bao's released scripts),
+- ``last``: the final weights (UniTrans uses the last checkpoint),
+- ``tgt_test``: best checkpoint on that target's test set (Bari Table 4's oracle column);
+  opt-in, since it scores the test set at every checkpoint.
 
-Only dev sets are scored after each epoch. The trainable weights of every epoch that some
-criterion currently selects are kept in memory (frozen weights never change, so an encoder
-snapshot is its top layers and head only); snapshots no criterion points to any more are
-dropped, so at most (targets + 2) exist and usually one or two. After training, each
-selected epoch's weights are restored once and the test sets it was chosen for are scored.
-Ties keep the earlier epoch, so a result never depends on evaluation order.
+Ties keep the earlier checkpoint, so a result never depends on evaluation order.
 """
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
-from typing import Protocol, Sequence
+from dataclasses import dataclass
+from typing import Callable, Protocol, Sequence
 
-import torch
 from torch import nn
 
+from xlt.checkpoints import Snapshot, snapshot
 from xlt.evaluate import primary_metric, score
 
 log = logging.getLogger("xlt.training")
@@ -32,7 +36,7 @@ log = logging.getLogger("xlt.training")
 SELECTIONS = ("src_dev", "tgt_dev", "last", "tgt_test")
 DEFAULT_SELECTIONS = ("src_dev", "tgt_dev", "last")
 
-Snapshot = dict[str, torch.Tensor]
+OnUpdate = Callable[[float], None]
 
 
 @dataclass(frozen=True)
@@ -49,131 +53,154 @@ class Tagger(Protocol):
 
     model: nn.Module
 
-    def train_epoch(self, epoch: int) -> float: ...  # mean training loss
+    # One pass over the training data; ``on_update(loss)`` after every optimizer step.
+    def train_epoch(self, epoch: int, on_update: OnUpdate) -> float: ...  # mean training loss
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]: ...
 
 
-def snapshot(model: nn.Module) -> Snapshot:
-    """Copies of the weights training can change: trainable parameters and buffers."""
-    trainable = {name for name, p in model.named_parameters() if p.requires_grad}
-    buffers = {name for name, _ in model.named_buffers()}
-    return {
-        name: tensor.detach().to("cpu", copy=True)
-        for name, tensor in model.state_dict().items()
-        if name in trainable or name in buffers
-    }
+def checkpoint_name(step: int) -> str:
+    return f"step{step}"
 
 
-def restore(model: nn.Module, weights: Snapshot) -> None:
-    model.load_state_dict(weights, strict=False)
+def fit(
+    tagger: Tagger,
+    *,
+    kind: str,
+    source_dev: EvalSet,
+    epochs: int,
+    eval_every: int | None,
+    save: Callable[[str, Snapshot], None],
+) -> list[dict]:
+    """Train for ``epochs``; at each evaluation point score ``source_dev`` and ``save`` the
+    trainable weights. Returns the trace: one entry per evaluation point (its checkpoint name,
+    epoch, update count, mean loss since the previous point, source dev score, seconds).
+
+    With ``eval_every`` = None the evaluation points are the epoch ends; with N they are every
+    N updates, plus the end of training, so the last checkpoint is always the final weights.
+    """
+    if eval_every is not None and eval_every < 1:
+        raise ValueError(f"eval_every must be a positive number of updates or null, got {eval_every}")
+    metric = primary_metric(kind)
+    trace: list[dict] = []
+    state = {"epoch": 0, "step": 0, "losses": [], "clock": time.perf_counter()}
+
+    def evaluate() -> None:
+        started = time.perf_counter()
+        was_training = tagger.model.training
+        predicted = tagger.predict(source_dev.tokens)
+        tagger.model.train(was_training)  # mid-epoch points resume training with dropout on
+        value = score(kind, source_dev.tags, predicted)[metric]
+        name = checkpoint_name(state["step"])
+        save(name, snapshot(tagger.model))
+        losses = state["losses"]
+        entry = {
+            "checkpoint": name,
+            "epoch": state["epoch"],
+            "step": state["step"],
+            "loss": sum(losses) / max(len(losses), 1),
+            "train_seconds": round(started - state["clock"], 3),
+            "eval_seconds": round(time.perf_counter() - started, 3),
+            "scores": {f"{source_dev.lang}.dev": round(value, 4)},
+        }
+        trace.append(entry)
+        log.info("epoch %d step %d loss %.4f source dev %s %.2f (train %.1fs)", entry["epoch"],
+                 entry["step"], entry["loss"], metric, value, entry["train_seconds"])
+        state["losses"] = []
+        state["clock"] = time.perf_counter()
+
+    def on_update(loss: float) -> None:
+        state["step"] += 1
+        state["losses"].append(float(loss))
+        if eval_every is not None and state["step"] % eval_every == 0:
+            evaluate()
+
+    for epoch in range(1, epochs + 1):
+        state["epoch"] = epoch
+        tagger.train_epoch(epoch, on_update)
+        at_end = epoch == epochs
+        if eval_every is None or (at_end and (not trace or trace[-1]["step"] != state["step"])):
+            evaluate()
+    return trace
 
 
-@dataclass
-class Outcome:
-    results: list[dict]
-    trace: list[dict]
-    predictions: list[dict] = field(default_factory=list)
+def best_checkpoint(values: Sequence[tuple[str, float]]) -> str:
+    """The checkpoint with the highest value; ties keep the earliest."""
+    best_name, best_value = values[0]
+    for name, value in values[1:]:
+        if value > best_value:
+            best_name, best_value = name, value
+    return best_name
 
 
-def fit_and_select(
+def select_and_score(
     tagger: Tagger,
     *,
     kind: str,
     source: str,
-    epochs: int,
-    eval_sets: Sequence[EvalSet],
+    trace: Sequence[dict],
+    load: Callable[[str], None],
+    test: EvalSet,
+    dev: EvalSet | None,
     selections: Sequence[str] = DEFAULT_SELECTIONS,
-) -> Outcome:
+) -> tuple[list[dict], list[dict], dict[str, float]]:
+    """Pick a checkpoint per criterion for one target and score its test set with it.
+
+    ``load(name)`` puts checkpoint ``name``'s weights into ``tagger``. Returns (result rows,
+    prediction rows, the target dev score of every checkpoint). A target with no dev split
+    (MSRA) gets no ``tgt_dev`` row. When the target is the source, its dev scores are the
+    training trace's (the same sentences), not computed again.
+    """
     unknown = set(selections) - set(SELECTIONS)
     if unknown:
         raise ValueError(f"unknown selection criteria {sorted(unknown)}; known: {SELECTIONS}")
     metric = primary_metric(kind)
-    by_key = {(s.lang, s.split): s for s in eval_sets}
-    if (source, "dev") not in by_key:
-        raise ValueError(f"the source language {source!r} needs a dev split for model selection")
-    targets = sorted({s.lang for s in eval_sets if s.split == "test"})
-    per_epoch_keys = [k for k in sorted(by_key) if k[1] == "dev" or "tgt_test" in selections]
+    names = [entry["checkpoint"] for entry in trace]
+    chosen: dict[str, str] = {}
+    if "src_dev" in selections:
+        chosen["src_dev"] = best_checkpoint([(e["checkpoint"], e["scores"][f"{source}.dev"]) for e in trace])
+    if "last" in selections:
+        chosen["last"] = names[-1]
 
-    best: dict[tuple[str, str], tuple[float, int]] = {}  # (target, criterion) -> (value, epoch)
-    kept: dict[int, Snapshot] = {}
-    test_scores: dict[tuple[str, int], dict[str, float]] = {}  # oracle runs score tests anyway
-    test_predictions: dict[tuple[str, int], list[list[str]]] = {}
-    trace: list[dict] = []
+    test_predictions: dict[str, list[list[str]]] = {}
+    test_scores: dict[str, dict[str, float]] = {}
 
-    for epoch in range(1, epochs + 1):
-        started = time.perf_counter()
-        loss = tagger.train_epoch(epoch)
-        train_seconds = time.perf_counter() - started
-        scores = {}
-        for key in per_epoch_keys:
-            predicted = tagger.predict(by_key[key].tokens)
-            scores[key] = score(kind, by_key[key].tags, predicted)
-            if key[1] == "test":
-                test_scores[(key[0], epoch)], test_predictions[(key[0], epoch)] = scores[key], predicted
-        trace.append(
-            {
-                "epoch": epoch,
-                "loss": loss,
-                "train_seconds": round(train_seconds, 3),
-                "eval_seconds": round(time.perf_counter() - started - train_seconds, 3),
-                "scores": {f"{lang}.{split}": round(s[metric], 4) for (lang, split), s in scores.items()},
-            }
-        )
-        log.info(
-            "epoch %d/%d loss %.4f source dev %s %.2f (train %.1fs)",
-            epoch, epochs, loss, metric, scores[(source, "dev")][metric], train_seconds,
-        )
-        for lang in targets:
-            criteria = {"src_dev": scores[(source, "dev")][metric], "last": float(epoch)}
-            if (lang, "dev") in scores:
-                criteria["tgt_dev"] = scores[(lang, "dev")][metric]
-            if (lang, "test") in scores:
-                criteria["tgt_test"] = scores[(lang, "test")][metric]
-            for criterion, value in criteria.items():
-                if criterion not in selections:
-                    continue
-                current = best.get((lang, criterion))
-                if current is None or value > current[0]:
-                    best[(lang, criterion)] = (value, epoch)
-        needed = {epoch for _, epoch in best.values()}
-        if epoch in needed:
-            kept[epoch] = snapshot(tagger.model)
-        for stale in set(kept) - needed:
-            del kept[stale]
-        # Oracle runs score every test set: keep only the predictions some criterion selects.
-        for key in [key for key in test_predictions if key[1] not in needed]:
-            del test_predictions[key], test_scores[key]
+    def score_test(name: str) -> dict[str, float]:
+        if name not in test_scores:
+            load(name)
+            test_predictions[name] = tagger.predict(test.tokens)
+            test_scores[name] = score(kind, test.tags, test_predictions[name])
+        return test_scores[name]
 
+    dev_scores: dict[str, float] = {}
+    if "tgt_dev" in selections and dev is not None:
+        for entry in trace:
+            if dev.lang == source:
+                dev_scores[entry["checkpoint"]] = entry["scores"][f"{source}.dev"]
+            else:
+                load(entry["checkpoint"])
+                dev_scores[entry["checkpoint"]] = round(score(kind, dev.tags, tagger.predict(dev.tokens))[metric], 4)
+        chosen["tgt_dev"] = best_checkpoint(list(dev_scores.items()))
+    if "tgt_test" in selections:
+        chosen["tgt_test"] = best_checkpoint([(name, score_test(name)[metric]) for name in names])
+    # Oracle runs scored every checkpoint: keep only the predictions some criterion selected.
+    for name in [n for n in test_predictions if n not in chosen.values()]:
+        del test_predictions[name], test_scores[name]
+
+    by_name = {entry["checkpoint"]: entry for entry in trace}
     results, rows = [], []
-    final = snapshot(tagger.model)
-    by_epoch: dict[int, list[tuple[str, str]]] = {}
-    for (lang, criterion), (_, epoch) in sorted(best.items()):
-        by_epoch.setdefault(epoch, []).append((lang, criterion))
-    for epoch in sorted(by_epoch):
-        restore(tagger.model, kept[epoch])
-        for lang in sorted({lang for lang, _ in by_epoch[epoch]}):
-            if (lang, epoch) not in test_scores:
-                test = by_key[(lang, "test")]
-                test_predictions[(lang, epoch)] = tagger.predict(test.tokens)
-                test_scores[(lang, epoch)] = score(kind, test.tags, test_predictions[(lang, epoch)])
-    restore(tagger.model, final)
-
-    for (lang, criterion), (_, epoch) in sorted(best.items()):
-        test = by_key[(lang, "test")]
-        results.append(
-            {
-                "target": lang,
-                "split": "test",
-                "selection": criterion,
-                "epoch": epoch,
-                **{k: round(v, 4) for k, v in test_scores[(lang, epoch)].items()},
-                "n_sentences": len(test.tokens),
-            }
-        )
-        for sid, tokens, gold, pred in zip(test.sentence_ids, test.tokens, test.tags, test_predictions[(lang, epoch)]):
-            rows.append(
-                {"target": lang, "split": "test", "selection": criterion, "epoch": epoch,
-                 "sentence_id": sid, "tokens": list(tokens), "gold": list(gold), "pred": list(pred)}
-            )
-    return Outcome(results=results, trace=trace, predictions=rows)
+    for criterion in sorted(chosen):
+        name = chosen[criterion]
+        scores = score_test(name)
+        entry = by_name[name]
+        results.append({
+            "target": test.lang, "split": "test", "selection": criterion,
+            "checkpoint": name, "epoch": entry["epoch"], "step": entry["step"],
+            **{k: round(v, 4) for k, v in scores.items()},
+            "n_sentences": len(test.tokens),
+        })
+        for sid, tokens, gold, pred in zip(test.sentence_ids, test.tokens, test.tags, test_predictions[name]):
+            rows.append({"target": test.lang, "split": "test", "selection": criterion,
+                         "checkpoint": name, "sentence_id": sid, "tokens": list(tokens),
+                         "gold": list(gold), "pred": list(pred)})
+    return results, rows, dev_scores

@@ -125,7 +125,10 @@ class Vocab:
 
     @classmethod
     def load(cls, path: str | Path) -> Vocab:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Vocab:
         return cls(
             list(data["symbols"]),
             lowercase=bool(data.get("lowercase", False)),

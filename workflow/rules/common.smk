@@ -62,27 +62,37 @@ def data_table(task, lang, split):
     return f"results/data/{task}/{lang}/{split}.parquet"
 
 
-def run_dir(task, source, method, setting, seed):
-    return f"results/runs/{task}/{source}/{method}/{setting}/seed{seed}"
+# A trained model is an artifact keyed by the run; each target is scored by its own job under
+# the run's folder, so adding a target adds evaluation jobs and never a training job.
+MODEL_DIR = "results/models/{task}/{source}/{method}/{setting}/seed{seed}"
+EVAL_DIR = "results/runs/{task}/{source}/{method}/{setting}/seed{seed}/{target}"
 
 
-def run_inputs(wildcards):
-    """Source train/dev and every target's dev/test for one run."""
+def train_inputs(wildcards):
+    """What a training job reads: the source's train and dev tables, nothing of a target."""
     exp = PLAN.experiment(wildcards.task, wildcards.source, wildcards.method)
-    files = {
+    return {
         "train": data_table(exp.task, exp.source, "train"),
         "source_dev": data_table(exp.task, exp.source, "dev"),
     }
-    for lang in exp.targets:
-        for split in PLAN.eval_splits(exp.task, lang, CATALOG):
-            files[f"{lang}_{split}"] = data_table(exp.task, lang, split)
+
+
+def eval_inputs(wildcards):
+    """A saved model and one target's test (and dev, where the catalog has one) tables."""
+    model_dir = MODEL_DIR.format(**{k: wildcards[k] for k in ("task", "source", "method", "setting", "seed")})
+    files = {"model": f"{model_dir}/model.json", "checkpoints": f"{model_dir}/checkpoints"}
+    for split in PLAN.eval_splits(wildcards.task, wildcards.target, CATALOG):
+        files[split] = data_table(wildcards.task, wildcards.target, split)
     return files
 
 
 def metrics_files():
+    """One metrics.json per (run, target) of the plan."""
     return [
-        f"{run_dir(run.task, run.source, run.method, run.setting, run.seed)}/metrics.json"
+        os.path.join(EVAL_DIR.format(task=run.task, source=run.source, method=run.method,
+                                     setting=run.setting, seed=run.seed, target=target), "metrics.json")
         for run in PLAN.runs()
+        for target in PLAN.experiment(run.task, run.source, run.method).targets
     ]
 
 
@@ -119,21 +129,27 @@ def all_targets():
     return targets
 
 
-RUN_DIR = "results/runs/{task}/{source}/{method}/{setting}/seed{seed}"
-
-
 def run_params(wildcards):
-    """Everything a train_* script needs to know about its run (params: a change reruns it)."""
+    """Everything a train_* script needs to know about its run (params: a change reruns it).
+    The experiment's targets are not among them: they never change a model."""
     exp = PLAN.experiment(wildcards.task, wildcards.source, wildcards.method)
     return {
         "plan": config["plan"],
         "task": wildcards.task,
         "task_config": PLAN.task(wildcards.task),
         "source": exp.source,
-        "targets": list(exp.targets),
         "method": wildcards.method,
         "setting": wildcards.setting,
         "seed": int(wildcards.seed),
-        "hparams": PLAN.method_params(wildcards.method, wildcards.setting),
-        "max_sentences": {split: PLAN.max_sentences(split) for split in SPLITS},
+        "hparams": PLAN.training_params(wildcards.method, wildcards.setting),
+        "max_sentences": {split: PLAN.max_sentences(split) for split in ("train", "dev")},
+    }
+
+
+def eval_params(wildcards):
+    """What scoring a target needs beyond the model: selection criteria and sentence caps.
+    Kept out of run_params, so that asking for another criterion never retrains."""
+    return {
+        "selections": PLAN.selections(wildcards.method, wildcards.setting),
+        "max_sentences": {split: PLAN.max_sentences(split) for split in ("dev", "test")},
     }

@@ -3,7 +3,7 @@
 
 
 rule collect_results:
-    """All metrics.json of the plan -> one long table per metric kind."""
+    """Every (run, target) metrics.json of the plan -> one long table per metric kind."""
     input:
         metrics_files(),
     localrule: True
@@ -53,6 +53,7 @@ for _paper in config["papers"]:
             ),
         params:
             paper=_paper,
+            provenance=PLAN.describe(),
         log:
             f"results/logs/tables/{_paper}.log",
         threads: 1

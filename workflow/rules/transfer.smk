@@ -1,50 +1,75 @@
-# Transfer stage: one rule per method. A model depends on (task, source, method, setting,
-# seed) only, so it is trained once and evaluated on every target of its experiment.
+# Transfer stage, two steps per method that hand each other files:
+#   train_<method>     (task, source, method, setting, seed) -> results/models/.../model.json
+#                      + checkpoints/ (one safetensors file per evaluation point)
+#   evaluate_<method>  saved model + one target's dev/test -> results/runs/.../<target>/metrics.json
+# Training reads source data only, so a model is trained once and adding a target language
+# adds that language's evaluation jobs, never a training job.
+#
+# Resources are the workflow's own needs (rule `resources:`); cluster settings (partitions,
+# accounts) belong to the user's Slurm profile (profiles/slurm). GPU rules ask for `gpu=1`
+# and fall back to the CPU where none is visible.
+TRANSFER_METHODS = {
+    # Bari et al. 2020 Source-Mono: BiLSTM-CRF (random word embeddings, optional chars).
+    "source_mono": {
+        "train": {"mem_mb": 4000, "runtime": 240},
+        "evaluate": {"mem_mb": 2000, "runtime": 30},
+        "eval_threads": 1,
+    },
+    # Wu & Dredze 2019 model transfer: fine-tune a multilingual encoder on the source.
+    "encoder_transfer": {
+        "train": {"mem_mb": 12000, "runtime": 720, "gpu": 1},
+        "evaluate": {"mem_mb": 6000, "runtime": 60, "gpu": 1},
+        "eval_threads": 2,
+    },
+}
 
-rule train_source_mono:
-    """Bari et al. 2020 Source-Mono: BiLSTM-CRF (random word embeddings, optional chars)."""
-    input:
-        unpack(run_inputs),
-    output:
-        metrics=f"{RUN_DIR}/metrics.json",
-        predictions=f"{RUN_DIR}/predictions.parquet",
-    params:
-        run=run_params,
-    log:
-        f"{RUN_DIR}/train.log",
-    wildcard_constraints:
-        method="source_mono",
-    threads: 2
-    resources:
-        mem_mb=4000,
-        runtime=240,
-    conda:
-        "../../envs/xlt.yaml"
-    script:
-        "../scripts/train.py"
 
+for _method, _needs in TRANSFER_METHODS.items():
 
-rule train_encoder_transfer:
-    """Wu & Dredze 2019 model transfer: fine-tune a multilingual encoder on the source."""
-    input:
-        unpack(run_inputs),
-    output:
-        metrics=f"{RUN_DIR}/metrics.json",
-        predictions=f"{RUN_DIR}/predictions.parquet",
-    params:
-        run=run_params,
-        mirror_dirs=config["mirror_dirs"],
-        prefer_gpu=config["prefer_gpu"],
-    log:
-        f"{RUN_DIR}/train.log",
-    wildcard_constraints:
-        method="encoder_transfer",
-    threads: 2
-    resources:
-        mem_mb=12000,
-        runtime=720,
-        gpu=1,
-    conda:
-        "../../envs/xlt.yaml"
-    script:
-        "../scripts/train.py"
+    rule:
+        name:
+            f"train_{_method}"
+        input:
+            unpack(train_inputs),
+        output:
+            model=f"{MODEL_DIR}/model.json",
+            checkpoints=directory(f"{MODEL_DIR}/checkpoints"),
+        params:
+            run=run_params,
+            mirror_dirs=config["mirror_dirs"],
+            prefer_gpu=config["prefer_gpu"],
+        log:
+            f"{MODEL_DIR}/train.log",
+        wildcard_constraints:
+            method=_method,
+        threads: 2
+        resources:
+            **_needs["train"],
+        conda:
+            "../../envs/xlt.yaml"
+        script:
+            "../scripts/train.py"
+
+    rule:
+        name:
+            f"evaluate_{_method}"
+        input:
+            unpack(eval_inputs),
+        output:
+            metrics=f"{EVAL_DIR}/metrics.json",
+            predictions=f"{EVAL_DIR}/predictions.parquet",
+        params:
+            evaluation=eval_params,
+            mirror_dirs=config["mirror_dirs"],
+            prefer_gpu=config["prefer_gpu"],
+        log:
+            f"{EVAL_DIR}/evaluate.log",
+        wildcard_constraints:
+            method=_method,
+        threads: _needs["eval_threads"]
+        resources:
+            **_needs["evaluate"],
+        conda:
+            "../../envs/xlt.yaml"
+        script:
+            "../scripts/evaluate.py"

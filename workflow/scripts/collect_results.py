@@ -9,5 +9,5 @@ if TYPE_CHECKING:
 
     snakemake: Snakemake
 
-logs.setup(snakemake.log[0])
-write_results(list(snakemake.input), snakemake.output.ner, snakemake.output.pos)
+with logs.to_file(snakemake.log[0]):
+    write_results(list(snakemake.input), snakemake.output.ner, snakemake.output.pos)

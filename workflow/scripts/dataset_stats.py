@@ -9,10 +9,10 @@ if TYPE_CHECKING:
 
     snakemake: Snakemake
 
-logs.setup(snakemake.log[0])
-write_dataset_stats(
-    tables=list(snakemake.input.tables),
-    paper_tables=list(snakemake.input.paper_tables),
-    out_csv=snakemake.output.csv,
-    out_md=snakemake.output.md,
-)
+with logs.to_file(snakemake.log[0]):
+    write_dataset_stats(
+        tables=list(snakemake.input.tables),
+        paper_tables=list(snakemake.input.paper_tables),
+        out_csv=snakemake.output.csv,
+        out_md=snakemake.output.md,
+    )

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
     snakemake: Snakemake
 
-log = logs.setup(snakemake.log[0])
-resource = load_catalog(snakemake.config["catalog"]).resource(snakemake.params.resource)
-path = fetch_to_workflow(resource, Path(snakemake.config["download_dir"]), snakemake.config)
-log.info("%s -> %s", resource.id, path)
+with logs.to_file(snakemake.log[0]) as log:
+    resource = load_catalog(snakemake.config["catalog"]).resource(snakemake.params.resource)
+    path = fetch_to_workflow(resource, Path(snakemake.config["download_dir"]), snakemake.config)
+    log.info("%s -> %s", resource.id, path)

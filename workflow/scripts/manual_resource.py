@@ -9,7 +9,7 @@ if TYPE_CHECKING:
 
     snakemake: Snakemake
 
-log = logs.setup(snakemake.log[0])
-catalog = load_catalog(snakemake.config["catalog"])
-# Raises ConfigError naming manual_files.<id> and how to obtain the corpus.
-resolve_manual(catalog.resource(snakemake.wildcards.resource), snakemake.config)
+with logs.to_file(snakemake.log[0]) as log:
+    catalog = load_catalog(snakemake.config["catalog"])
+    # Raises ConfigError naming manual_files.<id> and how to obtain the corpus.
+    resolve_manual(catalog.resource(snakemake.wildcards.resource), snakemake.config)

@@ -10,11 +10,12 @@ if TYPE_CHECKING:
 
     snakemake: Snakemake
 
-logs.setup(snakemake.log[0])
-write_paper_tables(
-    snakemake.input.spec,
-    results_csvs=[snakemake.input.ner, snakemake.input.pos],
-    stats_csv=snakemake.input.stats,
-    out_dir=Path(snakemake.output.csv[0]).parent,
-    fig_dir=Path(snakemake.output.png[0]).parent,
-)
+with logs.to_file(snakemake.log[0]):
+    write_paper_tables(
+        snakemake.input.spec,
+        results_csvs=[snakemake.input.ner, snakemake.input.pos],
+        stats_csv=snakemake.input.stats,
+        out_dir=Path(snakemake.output.csv[0]).parent,
+        fig_dir=Path(snakemake.output.png[0]).parent,
+        provenance=snakemake.params.provenance,
+    )

@@ -11,13 +11,13 @@ if TYPE_CHECKING:
 
     snakemake: Snakemake
 
-log = logs.setup(snakemake.log[0])
-wc = snakemake.wildcards
-catalog = load_catalog(snakemake.config["catalog"])
-n = prepare_split(
-    catalog.corpus(snakemake.params.corpus, wc.lang, wc.split),
-    files=list(snakemake.input),
-    task=snakemake.params.task,
-    output=snakemake.output[0],
-)
-log.info("%s/%s/%s: %d sentences", wc.task, wc.lang, wc.split, n)
+with logs.to_file(snakemake.log[0]) as log:
+    wc = snakemake.wildcards
+    catalog = load_catalog(snakemake.config["catalog"])
+    n = prepare_split(
+        catalog.corpus(snakemake.params.corpus, wc.lang, wc.split),
+        files=list(snakemake.input),
+        task=snakemake.params.task,
+        output=snakemake.output[0],
+    )
+    log.info("%s/%s/%s: %d sentences", wc.task, wc.lang, wc.split, n)

@@ -1,51 +1,64 @@
-"""What every transfer method shares: the run description, data loading, seeding, outputs.
+"""What every transfer method shares: the run description, data loading, seeding, and the
+two stages a run goes through, each writing files the next one reads:
 
-A method module exposes ``build(spec, train, source_dev, log) -> Tagger`` (see
-``xlt.training.Tagger``); ``run_method`` does the rest, so each method holds only its model.
+- ``train_model``: train on the source, write the model artifact (``model.json`` + one
+  safetensors checkpoint per evaluation point) under a path keyed by the run;
+- ``evaluate_target``: per (run, target), rebuild the model from its artifact, select
+  checkpoints, score the target's test set.
+
+A method module exposes ``build(spec, train, source_dev) -> Tagger`` (a tagger trained from
+data, with ``state()`` returning what rebuilds it: vocabularies, labels) and
+``rebuild(spec, state) -> Tagger`` (the same model, untrained, from that state), so each
+method holds only its model.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import pandas as pd
 import torch
 
 from xlt.atomic import atomic_path, atomic_write_json
+from xlt.checkpoints import load_snapshot, restore, save_snapshot
+from xlt.errors import InputError
 from xlt.io.sentence import read_table
 from xlt.provenance import input_hashes, package_versions
 from xlt.tagging import iob2_to_iobes, iobes_to_iob2
-from xlt.training import DEFAULT_SELECTIONS, EvalSet, Tagger, fit_and_select
+from xlt.training import DEFAULT_SELECTIONS, EvalSet, Tagger, fit, select_and_score
 
 log = logging.getLogger("xlt.methods")
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One run = (task, source, method, setting, seed); trained once, scored on every target."""
+    """One run = (task, source, method, setting, seed): what is trained, and with what.
+
+    Training reads ``train`` and ``source_dev`` only; each target is scored by its own job
+    (``evaluate_target``), which rebuilds the run from its model artifact.
+    """
 
     plan: str
     task: str
     task_config: dict[str, Any]
     source: str
-    targets: list[str]
     method: str
     setting: str
     seed: int
     hparams: dict[str, Any]
-    train: Path
-    source_dev: Path
-    eval_files: dict[tuple[str, str], Path]  # (lang, split) -> canonical table
+    train: Path | None = None
+    source_dev: Path | None = None
     threads: int = 1
     # The plan's sentence caps per split (train/dev/test -> first N sentences, None = all).
     max_sentences: dict[str, int | None] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)  # e.g. mirror_dirs, prefer_gpu
+    extra: dict[str, Any] = field(default_factory=dict)  # runtime only: mirror_dirs, prefer_gpu
 
     @property
     def kind(self) -> str:
@@ -53,23 +66,26 @@ class RunSpec:
 
     @classmethod
     def from_snakemake(cls, smk) -> "RunSpec":
-        """Build from the ``snakemake`` object of a train_* rule (inputs named by run_inputs)."""
+        """Build from the ``snakemake`` object of a train_* rule (inputs train, source_dev)."""
         run = dict(smk.params.run)
-        inputs = dict(smk.input.items())
-        eval_files = {}
-        for name, path in inputs.items():
-            if name in ("train", "source_dev"):
-                continue
-            lang, split = name.rsplit("_", 1)
-            eval_files[(lang, split)] = Path(path)
         extra = {k: v for k, v in smk.params.items() if k != "run"}
         return cls(
             plan=run["plan"], task=run["task"], task_config=dict(run["task_config"]),
-            source=run["source"], targets=list(run["targets"]), method=run["method"],
-            setting=run["setting"], seed=int(run["seed"]), hparams=dict(run["hparams"]),
-            train=Path(inputs["train"]), source_dev=Path(inputs["source_dev"]),
-            eval_files=eval_files, threads=int(smk.threads),
-            max_sentences=dict(run.get("max_sentences", {})), extra=extra,
+            source=run["source"], method=run["method"], setting=run["setting"],
+            seed=int(run["seed"]), hparams=dict(run["hparams"]),
+            train=Path(smk.input.train), source_dev=Path(smk.input.source_dev),
+            threads=int(smk.threads), max_sentences=dict(run.get("max_sentences", {})), extra=extra,
+        )
+
+    @classmethod
+    def from_manifest(cls, manifest: dict[str, Any], threads: int = 1,
+                      extra: dict[str, Any] | None = None) -> "RunSpec":
+        """The run a model artifact was trained as (``model.json``), for evaluating it."""
+        return cls(
+            plan=manifest["plan"], task=manifest["task"], task_config=dict(manifest["config"]["task"]),
+            source=manifest["source"], method=manifest["method"], setting=manifest["setting"],
+            seed=int(manifest["seed"]), hparams=dict(manifest["config"]["hparams"]), threads=threads,
+            max_sentences=dict(manifest["config"]["max_sentences"]), extra=dict(extra or {}),
         )
 
 
@@ -141,60 +157,141 @@ def load_sentences(path: Path, limit: int | None = None) -> tuple[list[list[str]
     )
 
 
-def load_eval_sets(spec: RunSpec) -> list[EvalSet]:
-    sets = {}
-    files = dict(spec.eval_files)
-    files.setdefault((spec.source, "dev"), spec.source_dev)
-    for (lang, split), path in sorted(files.items()):
-        tokens, tags, ids = load_sentences(path, spec.max_sentences.get(split))
-        sets[(lang, split)] = EvalSet(lang, split, tokens, tags, ids)
-    return list(sets.values())
+def load_eval_set(path: Path, lang: str, split: str, limit: int | None) -> EvalSet:
+    tokens, tags, ids = load_sentences(path, limit)
+    return EvalSet(lang, split, tokens, tags, ids)
 
 
-def run_method(
-    spec: RunSpec,
-    build: Callable[[RunSpec, tuple, tuple], Tagger],
-    metrics_path: str | Path,
-    predictions_path: str | Path,
-) -> dict[str, Any]:
+MODEL_FILE = "model.json"
+CHECKPOINT_DIR = "checkpoints"
+
+
+def train_model(spec: RunSpec, build: Callable[[RunSpec, tuple, tuple], Tagger],
+                model_dir: str | Path) -> dict[str, Any]:
+    """Train one run and write its model artifact to ``model_dir``: ``model.json`` (all that
+    rebuilds the model, the trace, provenance) and ``checkpoints/<name>.safetensors`` (the
+    trainable weights at each evaluation point). Both appear complete or not at all."""
     started = time.perf_counter()
+    model_dir = Path(model_dir)
     seed_everything(spec.seed, spec.threads)
     train = load_sentences(spec.train, spec.max_sentences.get("train"))
-    source_dev = load_sentences(spec.source_dev, spec.max_sentences.get("dev"))
-    log.info(
-        "%s/%s task=%s source=%s seed=%d: %d train sentences, targets %s",
-        spec.method, spec.setting, spec.task, spec.source, spec.seed, len(train[0]), ", ".join(spec.targets),
-    )
-    tagger = build(spec, train, source_dev)
-    outcome = fit_and_select(
-        tagger,
-        kind=spec.kind,
-        source=spec.source,
-        epochs=int(spec.hparams["epochs"]),
-        eval_sets=load_eval_sets(spec),
-        selections=spec.hparams.get("selections", DEFAULT_SELECTIONS),
-    )
-    metrics = {
-        "plan": spec.plan,
-        "task": spec.task,
-        "kind": spec.kind,
-        "source": spec.source,
-        "method": spec.method,
-        "setting": spec.setting,
-        "seed": spec.seed,
-        "results": outcome.results,
-        "n_params": int(getattr(tagger, "n_params", 0)),
-        "trace": outcome.trace,
-        "config": {"task": spec.task_config, "hparams": spec.hparams, "targets": spec.targets,
-                   "max_sentences": spec.max_sentences},
+    source_dev = load_eval_set(spec.source_dev, spec.source, "dev", spec.max_sentences.get("dev"))
+    log.info("%s/%s task=%s source=%s seed=%d: %d train sentences", spec.method, spec.setting,
+             spec.task, spec.source, spec.seed, len(train[0]))
+    tagger = build(spec, train, (source_dev.tokens, source_dev.tags, source_dev.sentence_ids))
+    dtype = str(spec.hparams.get("checkpoint_dtype", "float32"))
+    eval_every = spec.hparams.get("eval_every")
+    hashes: dict[str, str] = {}
+    with atomic_path(model_dir / CHECKPOINT_DIR) as tmp:
+        tmp.mkdir()
+
+        def save(name: str, weights) -> None:
+            hashes[name] = save_snapshot(tmp / f"{name}.safetensors", weights, dtype)
+
+        trace = fit(tagger, kind=spec.kind, source_dev=source_dev, epochs=int(spec.hparams["epochs"]),
+                    eval_every=None if eval_every is None else int(eval_every), save=save)
+    for entry in trace:
+        entry["file"] = f"{CHECKPOINT_DIR}/{entry['checkpoint']}.safetensors"
+        entry["sha256"] = hashes[entry["checkpoint"]]
+    manifest = {
+        "plan": spec.plan, "task": spec.task, "kind": spec.kind, "source": spec.source,
+        "method": spec.method, "setting": spec.setting, "seed": spec.seed,
+        "state": tagger.state(),
+        "trace": trace,
+        "checkpoint_dtype": dtype,
+        "n_params": int(tagger.n_params),
+        "n_params_excl_word_embeddings": int(tagger.n_params_excl_word_embeddings),
+        "config": {"task": spec.task_config, "hparams": spec.hparams, "max_sentences": spec.max_sentences},
         "versions": package_versions(),
-        "inputs": input_hashes([spec.train, spec.source_dev, *spec.eval_files.values()]),
+        "inputs": input_hashes([spec.train, spec.source_dev]),
         "device": str(getattr(tagger, "device", "cpu")),
         "threads": spec.threads,
         "wall_seconds": round(time.perf_counter() - started, 2),
     }
+    atomic_write_json(model_dir / MODEL_FILE, manifest)
+    log.info("model written to %s in %.1fs", model_dir, manifest["wall_seconds"])
+    return manifest
+
+
+def read_manifest(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise InputError(path, getattr(err, "lineno", None), f"not a readable model manifest: {err}") from err
+    missing = [k for k in ("method", "state", "trace", "config", "seed") if k not in manifest]
+    if missing:
+        raise InputError(path, None, f"model manifest lacks {missing}")
+    return manifest
+
+
+def load_model(model_json: str | Path, rebuild: Callable[[RunSpec, dict], Tagger], *, threads: int = 1,
+               extra: dict[str, Any] | None = None) -> tuple[RunSpec, dict[str, Any], Tagger, Callable[[str], None]]:
+    """Rebuild a trained model from its artifact: (spec, manifest, tagger, load(checkpoint))."""
+    model_json = Path(model_json)
+    manifest = read_manifest(model_json)
+    spec = RunSpec.from_manifest(manifest, threads=threads, extra=extra)
+    seed_everything(spec.seed, spec.threads)
+    tagger = rebuild(spec, manifest["state"])
+    entries = {entry["checkpoint"]: entry for entry in manifest["trace"]}
+
+    def load(name: str) -> None:
+        entry = entries[name]
+        path = model_json.parent / entry["file"]
+        restore(tagger.model, load_snapshot(path, entry["sha256"]), source=str(path))
+
+    return spec, manifest, tagger, load
+
+
+def evaluate_target(
+    model_json: str | Path,
+    rebuild: Callable[[RunSpec, dict], Tagger],
+    target: str,
+    test_path: str | Path,
+    dev_path: str | Path | None,
+    metrics_path: str | Path,
+    predictions_path: str | Path,
+    *,
+    selections: Sequence[str] = DEFAULT_SELECTIONS,
+    max_sentences: dict[str, int | None] | None = None,
+    threads: int = 1,
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Score one target with a saved model: pick a checkpoint per selection criterion (target
+    dev scored at every checkpoint), score the test set, write metrics and predictions.
+    ``max_sentences`` caps the target's dev/test tables (the plan's caps)."""
+    started = time.perf_counter()
+    spec, manifest, tagger, load = load_model(model_json, rebuild, threads=threads, extra=extra)
+    caps = dict(max_sentences or {})
+    test = load_eval_set(Path(test_path), target, "test", caps.get("test"))
+    dev = None if dev_path is None else load_eval_set(Path(dev_path), target, "dev", caps.get("dev"))
+    results, predictions, dev_scores = select_and_score(
+        tagger, kind=spec.kind, source=spec.source, trace=manifest["trace"], load=load, test=test,
+        dev=dev, selections=selections,
+    )
+    checkpoint_files = [Path(model_json).parent / e["file"] for e in manifest["trace"]]
+    metrics = {
+        "plan": spec.plan, "task": spec.task, "kind": spec.kind, "source": spec.source,
+        "method": spec.method, "setting": spec.setting, "seed": spec.seed, "target": target,
+        "results": results,
+        "target_dev_scores": dev_scores,
+        "n_params": manifest["n_params_excl_word_embeddings"],
+        "n_params_total": manifest["n_params"],
+        "trace": manifest["trace"],
+        "config": {**manifest["config"], "selections": list(selections), "eval_max_sentences": caps},
+        "versions": package_versions(),
+        # The model artifact's manifest and the checkpoints it holds are inputs like the data.
+        "artifacts": {"model": str(model_json), "training_inputs": manifest["inputs"],
+                      "training_versions": manifest["versions"]},
+        "inputs": input_hashes([model_json, test_path, *([dev_path] if dev_path else [])]),
+        "checkpoints": {str(p): e["sha256"] for p, e in zip(checkpoint_files, manifest["trace"])},
+        "device": str(getattr(tagger, "device", "cpu")),
+        "threads": threads,
+        "wall_seconds": round(time.perf_counter() - started, 2),
+        "train_wall_seconds": manifest["wall_seconds"],
+    }
     with atomic_path(predictions_path) as tmp:
-        pd.DataFrame(outcome.predictions).to_parquet(tmp, index=False)
+        pd.DataFrame(predictions).to_parquet(tmp, index=False)
     atomic_write_json(metrics_path, metrics)
-    log.info("done in %.1fs", metrics["wall_seconds"])
+    log.info("%s: %s", target, ", ".join(f"{r['selection']} {r['checkpoint']}" for r in results))
     return metrics

@@ -16,12 +16,14 @@ from typing import Sequence
 import torch
 from transformers import get_linear_schedule_with_warmup
 
+from xlt.checkpoints import count_parameters
 from xlt.device import pick_device
 from xlt.encoders import resolve_encoder
 from xlt.fetch import mirror_dirs
 from xlt.methods.common import RunSpec, label_inventory
 from xlt.models.encoder_tagger import EncoderTagger
 from xlt.tagging import bio_allowed_transitions
+from xlt.training import OnUpdate
 from xlt.vocab import Vocab
 
 log = logging.getLogger("xlt.methods.encoder_transfer")
@@ -32,18 +34,17 @@ NO_DECAY = ("bias", "LayerNorm.weight", "LayerNorm.bias")
 
 
 class EncoderTransferTagger:
-    def __init__(self, spec: RunSpec, train: tuple, source_dev: tuple) -> None:
+    def __init__(self, spec: RunSpec, labels: Vocab) -> None:
         hp = spec.hparams
         self.spec, self.hp = spec, hp
-        tokens, tags, _ = train
-        self.labels = Vocab.for_labels(label_inventory(spec, tags, "IOB2"))
+        self.labels = labels
         self.decode = hp.get("ner_decode", "bio_viterbi") if spec.kind == "ner" else "argmax"
         self.allowed = bio_allowed_transitions(self.labels.symbols) if self.decode == "bio_viterbi" else None
 
-        encoder = resolve_encoder(hp["encoder"], mirror_dirs({"mirror_dirs": spec.extra.get("mirror_dirs", [])}))
+        self.encoder = resolve_encoder(hp["encoder"], mirror_dirs({"mirror_dirs": spec.extra.get("mirror_dirs", [])}))
         self.device = pick_device(bool(spec.extra.get("prefer_gpu", True)))
         self.model = EncoderTagger(
-            encoder,
+            self.encoder,
             num_labels=len(self.labels),
             dropout=float(hp["dropout"]),
             freeze_embeddings=bool(hp["freeze_embeddings"]),
@@ -51,30 +52,49 @@ class EncoderTransferTagger:
             max_subwords=int(hp["max_subwords"]),
             context_subwords=int(hp["context_subwords"]),
         ).to(self.device)
-        self.windows = self.model.windows(tokens, [self.labels.encode(t) for t in tags])
+        self.windows: list = []
 
-        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+    @classmethod
+    def from_training_data(cls, spec: RunSpec, train: tuple) -> EncoderTransferTagger:
+        hp = spec.hparams
+        tokens, tags, _ = train
+        tagger = cls(spec, Vocab.for_labels(label_inventory(spec, tags, "IOB2")))
+        model = tagger.model
+        tagger.windows = model.windows(tokens, [tagger.labels.encode(t) for t in tags])
+
+        trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
         groups = [
             {"params": [p for n, p in trainable if not n.endswith(NO_DECAY)], "weight_decay": float(hp["weight_decay"])},
             {"params": [p for n, p in trainable if n.endswith(NO_DECAY)], "weight_decay": 0.0},
         ]
-        self.optimizer = torch.optim.AdamW(groups, lr=float(hp["lr"]))
-        steps = int(hp["epochs"]) * math.ceil(len(self.windows) / int(hp["batch_size"]))
-        self.scheduler = get_linear_schedule_with_warmup(
-            self.optimizer, int(float(hp["warmup"]) * steps), steps
+        tagger.optimizer = torch.optim.AdamW(groups, lr=float(hp["lr"]))
+        steps = int(hp["epochs"]) * math.ceil(len(tagger.windows) / int(hp["batch_size"]))
+        tagger.scheduler = get_linear_schedule_with_warmup(
+            tagger.optimizer, int(float(hp["warmup"]) * steps), steps
         )
         log.info(
             "encoder %s on %s: %d labels, %d training windows from %d sentences, %d steps, "
-            "%d of %d parameters trainable",
-            encoder, self.device, len(self.labels), len(self.windows), len(tokens), steps,
-            sum(p.numel() for _, p in trainable), self.n_params,
+            "%d of %d parameters trainable (%d without the word embeddings)",
+            tagger.encoder, tagger.device, len(tagger.labels), len(tagger.windows), len(tokens), steps,
+            sum(p.numel() for _, p in trainable), tagger.n_params, tagger.n_params_excl_word_embeddings,
         )
+        return tagger
+
+    def state(self) -> dict:
+        """What rebuilds this model besides its hyperparameters: the label vocabulary, and the
+        encoder it was resolved to (frozen weights come back from there)."""
+        return {"labels": self.labels.to_dict(), "encoder": str(self.encoder)}
 
     @property
     def n_params(self) -> int:
         return self.model.n_params
 
-    def train_epoch(self, epoch: int) -> float:
+    @property
+    def n_params_excl_word_embeddings(self) -> int:
+        """Without the subword embedding matrix, the convention of the papers' counts."""
+        return count_parameters(self.model, exclude=[self.model.encoder.get_input_embeddings()])
+
+    def train_epoch(self, epoch: int, on_update: OnUpdate) -> float:
         self.model.train()
         total, n = 0.0, 0
         batches = self.model.batches(
@@ -89,6 +109,7 @@ class EncoderTransferTagger:
             self.scheduler.step()
             total += loss.item()
             n += 1
+            on_update(loss.item())
             if n % 50 == 0:
                 log.info("epoch %d step %d loss %.4f", epoch, n, total / n)
         return total / max(n, 1)
@@ -101,4 +122,8 @@ class EncoderTransferTagger:
 
 
 def build(spec: RunSpec, train: tuple, source_dev: tuple) -> EncoderTransferTagger:
-    return EncoderTransferTagger(spec, train, source_dev)
+    return EncoderTransferTagger.from_training_data(spec, train)
+
+
+def rebuild(spec: RunSpec, state: dict) -> EncoderTransferTagger:
+    return EncoderTransferTagger(spec, Vocab.from_dict(state["labels"]))

@@ -15,8 +15,10 @@ from typing import Sequence
 import torch
 
 from xlt.batching import bucket_batches, make_bilstm_batch
+from xlt.checkpoints import count_parameters
 from xlt.methods.common import RunSpec, label_inventory, make_optimizer, to_training_scheme
 from xlt.models.bilstm_crf import BiLSTMCRF
+from xlt.training import OnUpdate
 from xlt.vocab import Vocab
 
 log = logging.getLogger("xlt.methods.source_mono")
@@ -27,21 +29,14 @@ PREDICT_BATCH = 256
 class BiLSTMCRFTagger:
     """The model plus its vocabularies and training schedule (an ``xlt.training.Tagger``)."""
 
-    def __init__(self, spec: RunSpec, train: tuple, source_dev: tuple) -> None:
+    def __init__(self, spec: RunSpec, words: Vocab, chars: Vocab | None, labels: Vocab) -> None:
         hp = spec.hparams
         self.spec, self.hp = spec, hp
-        tokens, tags, _ = train
-        keep = [i for i, sent in enumerate(tokens) if len(sent) <= int(hp["max_train_length"])]
-        if len(keep) < len(tokens):
-            log.info("dropped %d training sentences longer than %d words", len(tokens) - len(keep), hp["max_train_length"])
-        tokens = [tokens[i] for i in keep]
         self.scheme = to_training_scheme(spec.kind, hp)
-        train_tags = [self.scheme.encode(tags[i]) for i in keep]
-
-        self.words = Vocab.build(tokens, min_count=int(hp["min_word_count"]), lowercase=bool(hp["lowercase"]))
+        self.words, self.chars, self.labels = words, chars, labels
         self.use_char = bool(hp["use_char"])
-        self.chars = Vocab.build_chars(tokens) if self.use_char else None
-        self.labels = Vocab.for_labels(label_inventory(spec, train_tags, self.scheme.name))
+        if self.use_char != (chars is not None):
+            raise ValueError("use_char needs a character vocabulary, and only then")
         self.device = torch.device("cpu")
         self.model = BiLSTMCRF(
             n_words=len(self.words),
@@ -55,16 +50,46 @@ class BiLSTMCRFTagger:
             use_char=self.use_char,
         )
         self.optimizer = make_optimizer(hp, self.model.parameters())
-        self.train_ids = [self._encode(sent) for sent in tokens]
-        self.train_tag_ids = [self.labels.encode(t) for t in train_tags]
+        self.train_ids: list[tuple] = []
+        self.train_tag_ids: list[list[int]] = []
+
+    @classmethod
+    def from_training_data(cls, spec: RunSpec, train: tuple) -> BiLSTMCRFTagger:
+        """Vocabularies from the (length-filtered) training sentences, then the model."""
+        hp = spec.hparams
+        tokens, tags, _ = train
+        keep = [i for i, sent in enumerate(tokens) if len(sent) <= int(hp["max_train_length"])]
+        if len(keep) < len(tokens):
+            log.info("dropped %d training sentences longer than %d words", len(tokens) - len(keep), hp["max_train_length"])
+        tokens = [tokens[i] for i in keep]
+        scheme = to_training_scheme(spec.kind, hp)
+        train_tags = [scheme.encode(tags[i]) for i in keep]
+        words = Vocab.build(tokens, min_count=int(hp["min_word_count"]), lowercase=bool(hp["lowercase"]))
+        chars = Vocab.build_chars(tokens) if bool(hp["use_char"]) else None
+        labels = Vocab.for_labels(label_inventory(spec, train_tags, scheme.name))
+        tagger = cls(spec, words, chars, labels)
+        tagger.train_ids = [tagger._encode(sent) for sent in tokens]
+        tagger.train_tag_ids = [labels.encode(t) for t in train_tags]
         log.info(
-            "vocab %d words, %s chars, %d labels; %d parameters",
-            len(self.words), len(self.chars) if self.chars else "no", len(self.labels), self.n_params,
+            "vocab %d words, %s chars, %d labels; %d parameters (%d without word embeddings)",
+            len(words), len(chars) if chars else "no", len(labels), tagger.n_params,
+            tagger.n_params_excl_word_embeddings,
         )
+        return tagger
+
+    def state(self) -> dict:
+        """What rebuilds this model (with ``rebuild``): its vocabularies."""
+        return {"words": self.words.to_dict(), "chars": self.chars.to_dict() if self.chars else None,
+                "labels": self.labels.to_dict()}
 
     @property
     def n_params(self) -> int:
         return self.model.n_params
+
+    @property
+    def n_params_excl_word_embeddings(self) -> int:
+        """The papers' count (Bari et al. Table 4): without the word embedding matrix."""
+        return count_parameters(self.model, exclude=[self.model.word_embedding])
 
     def _encode(self, sentence: Sequence[str]) -> tuple[list[int], list[list[int]] | None]:
         words = self.words.encode(sentence)
@@ -78,7 +103,7 @@ class BiLSTMCRFTagger:
             tag_ids,
         )
 
-    def train_epoch(self, epoch: int) -> float:
+    def train_epoch(self, epoch: int, on_update: OnUpdate) -> float:
         hp = self.hp
         # Bari et al.: lr = max(lr0 / (1 + decay * epoch), 1e-4), epoch counted from 0.
         lr = max(float(hp["lr"]) / (1.0 + float(hp["lr_decay"]) * (epoch - 1)), float(hp["min_lr"]))
@@ -98,6 +123,7 @@ class BiLSTMCRFTagger:
             torch.nn.utils.clip_grad_norm_(self.model.parameters(), float(hp["clip"]))
             self.optimizer.step()
             total += loss.item()
+            on_update(loss.item())
         return total / max(len(batches), 1)
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -112,4 +138,9 @@ class BiLSTMCRFTagger:
 
 
 def build(spec: RunSpec, train: tuple, source_dev: tuple) -> BiLSTMCRFTagger:
-    return BiLSTMCRFTagger(spec, train, source_dev)
+    return BiLSTMCRFTagger.from_training_data(spec, train)
+
+
+def rebuild(spec: RunSpec, state: dict) -> BiLSTMCRFTagger:
+    chars = Vocab.from_dict(state["chars"]) if state["chars"] is not None else None
+    return BiLSTMCRFTagger(spec, Vocab.from_dict(state["words"]), chars, Vocab.from_dict(state["labels"]))

@@ -13,6 +13,7 @@ from xlt.vectors.embeddings import Embeddings, read_vec, write_vec
 from xlt.vectors.evaluate import lookup_pairs, precision_at_k, read_dictionary, word_translation
 from xlt.vectors.mapping import align, identical_char_dictionary, induce_candidates, map_vectors, procrustes
 from xlt.vectors.retrieval import csls_topk, mean_topk_similarity, nn_topk, unit_rows
+from xlt.vectors.synthetic import rotated_pair
 
 
 def _random_unit(n: int, d: int, seed: int) -> torch.Tensor:
@@ -77,25 +78,10 @@ def test_procrustes_recovers_an_orthogonal_map_from_a_noisy_dictionary() -> None
 
 
 def _rotated_pair(n: int = 2000, d: int = 20, angle: float = 0.2, seed: int = 0):
-    """Two spaces related by a random rotation, permuted rows, with the gold alignment.
-
-    The source has independent, skewed, centred coordinates of distinct scales (ICA-like):
-    the rotation is identifiable from the distribution alone, which is what the adversarial
-    game needs (isotropic Gaussians have no recoverable rotation). The rotation
-    exp(angle · A), A a random skew-symmetric matrix, is far enough from the identity that the
-    identity map retrieves only a few percent of the words.
-    """
-    g = torch.Generator().manual_seed(seed)
-    x = (torch.empty(n, d).exponential_(generator=g) - 1.0) * torch.logspace(0, -0.3, d)
-    a = torch.randn(d, d, generator=g)
-    q = torch.linalg.matrix_exp(angle * (a - a.t()))
-    perm = torch.randperm(n, generator=g)
-    y = (x @ q.t() + 0.01 * torch.randn(n, d, generator=g))[perm]
-    gold = torch.empty(n, dtype=torch.long)
-    gold[perm] = torch.arange(n)
-    src = Embeddings([f"s{i}" for i in range(n)], x.numpy())
-    tgt = Embeddings([f"t{i}" for i in range(n)], y.numpy())
-    return src, tgt, x, y, gold
+    """xlt.vectors.synthetic.rotated_pair, plus the raw matrices and gold row alignment."""
+    src, tgt, pairs = rotated_pair(n, d, angle, seed)
+    gold = torch.tensor([int(t[1:]) for _, t in pairs])
+    return src, tgt, torch.from_numpy(src.vectors), torch.from_numpy(tgt.vectors), gold
 
 
 @pytest.fixture
@@ -205,3 +191,40 @@ def test_unsupervised_mapping_is_deterministic_for_a_seed(one_thread: None) -> N
     assert torch.equal(first.w, second.w) and untimed(first) == untimed(second)
     assert first.candidates[0]["criterion"] != other.candidates[0]["criterion"]  # the seed matters
     assert torch.equal(torch.get_rng_state(), state)  # the caller's RNG is left alone
+
+
+def test_synthetic_rows_and_the_mapping_table(tmp_path: Path, one_thread: None) -> None:
+    """The workflow's sanity rows: supervised Procrustes recovers a known rotation exactly;
+    the table lists every row with its dictionary and the kept map."""
+    import pandas as pd
+
+    from xlt.vectors.evaluate import evaluate_synthetic, write_mapping_table
+
+    synthetic = {"words": 1200, "dim": 8, "seed": 3}
+    sup = evaluate_synthetic("supervised", synthetic, {"n_refinement": 1}, 0, tmp_path / "s.json")
+    assert sup["scores"]["csls_knn_10"]["p@1"] == 100.0
+    assert sup["identity_scores"]["nn"]["p@1"] < 50.0
+    unsup = evaluate_synthetic("unsupervised", synthetic,
+                               {"n_epochs": 1, "epoch_size": 2000, "dis_hid_dim": 32, "n_refinement": 1},
+                               0, tmp_path / "u.json")
+    assert unsup["scores"]["coverage"]["source_words_found"] == 200
+    table = write_mapping_table([tmp_path / "s.json", tmp_path / "u.json"], tmp_path / "m.csv",
+                                tmp_path / "m.md", provenance="plan 'test'")
+    assert list(table["mode"]) == ["supervised", "unsupervised"]
+    assert pd.read_csv(tmp_path / "m.csv")["plan"].eq("plan 'test'").all()
+    assert "Ours: plan 'test'" in (tmp_path / "m.md").read_text()
+
+
+def test_split_lines_gives_disjoint_halves(tmp_path: Path) -> None:
+    from xlt.vectors.synthetic import split_lines
+
+    text = tmp_path / "t.txt"
+    text.write_text("".join(f"line {i}\n" for i in range(7)), encoding="utf-8")
+    assert split_lines(text, tmp_path / "a.txt", tmp_path / "b.txt") == (4, 3)
+    a = set((tmp_path / "a.txt").read_text().splitlines())
+    b = set((tmp_path / "b.txt").read_text().splitlines())
+    assert not a & b and len(a | b) == 7
+    text.write_text("only one line\n", encoding="utf-8")
+    with pytest.raises(InputError, match="t.txt: fewer than two lines"):
+        split_lines(text, tmp_path / "c.txt", tmp_path / "d.txt")
+    assert not (tmp_path / "c.txt").exists()

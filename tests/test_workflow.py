@@ -110,6 +110,27 @@ def test_models_are_artifacts_scored_per_target(fixture_run):
                                                for e in manifest["trace"]}
 
 
+def test_vectors_mappings_and_translations_are_built(fixture_run):
+    workdir, _ = fixture_run
+    results = workdir / "results"
+    # Text: the catalog's texts, deduplicated, then the train tables' tokens (never test).
+    counts = json.loads((results / "text" / "en.json").read_text())
+    assert [s["source"] for s in counts["sources"]] == ["fx_text_en", "table", "table"]
+    assert counts["sources"][0]["lines_kept"] < counts["sources"][0]["lines_read"] == 300
+    assert not any("test" in s["path"] or "dev" in s["path"] for s in counts["sources"])
+    mapping = pd.read_csv(results / "tables" / "mapping.csv")
+    assert len(mapping) == 2 * 2 * 2 + 2 + 2  # 2 pairs x 2 directions x 2 modes, halves, synthetic
+    synthetic = mapping[mapping["pair"].str.startswith("synthetic")].set_index("mode")
+    assert synthetic.loc["supervised", "CSLS P@1"] > 95  # Procrustes on a known rotation
+    log = json.loads((results / "mapping" / "unsupervised" / "en-es" / "log.json").read_text())
+    assert log["candidates"] and "reason" in log and "criterion" in log["baseline_identity"]
+    translated = pd.read_parquet(results / "data" / "translated" / "ner" / "en-es" / "train.parquet")
+    source = pd.read_parquet(results / "data" / "ner" / "en" / "train.parquet")
+    assert list(translated["tags"].map(list)) == list(source["tags"].map(list))
+    assert list(translated["tokens"].map(len)) == list(source["tokens"].map(len))
+    assert (translated["tokens"].map(list) != source["tokens"].map(list)).any()
+
+
 def test_adding_a_target_trains_nothing(fixture_run):
     """A new POS target adds that language's data and evaluation jobs, and no training job."""
     workdir, config = fixture_run

@@ -130,6 +130,22 @@ class Plan:
             text += " " + " ".join(str(cfg["plan_note"]).split())
         return text
 
+    def describe_vectors(self) -> str:
+        """What made the vectors and mappings: source of the vectors, their training and the
+        mapping budget (printed under the mapping table)."""
+        cfg = self.config
+        vectors, mapping = cfg.get("vectors", {}), cfg.get("mapping", {})
+        if vectors.get("source") == "pretrained":
+            made = "pretrained fastText wiki.<lang>.vec vectors"
+        else:
+            p = vectors.get("params", {})
+            made = (f"vectors trained per language (gensim fastText skip-gram, {p.get('dim')}-d, "
+                    f"{p.get('epochs')} epochs, min_count {p.get('min_count')}) on the mirror's "
+                    f"monolingual text plus the {', '.join(vectors.get('text_tasks', []))} train tokens")
+        budget = "; ".join(f"{mode}: {', '.join(f'{k}={v}' for k, v in sorted(mapping.get(mode, {}).items()))}"
+                           for mode in ("supervised", "unsupervised") if mode in mapping)
+        return f"plan '{cfg['plan']}'; {made}; MUSE defaults except {budget or 'nothing'}."
+
     def data_keys(self, catalog) -> set[tuple[str, str, str]]:
         keys: set[tuple[str, str, str]] = set()
         for exp in self._experiments.values():

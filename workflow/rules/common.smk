@@ -121,8 +121,101 @@ def paper_table_files(paper):
     }
 
 
+# --------------------------------------------------------------------------- vectors stage
+MAPPING_MODES = ["supervised", "unsupervised"]
+
+
+def text_resources(lang):
+    """Downloaded monolingual text files of a language (catalog `texts:`), in order."""
+    return [resource_path(r) for r in CATALOG.texts.get(lang, ())]
+
+
+def vector_text_tables(lang):
+    """Train tables whose tokens join the language's text: never dev or test, never a
+    corpus the user must provide (manual)."""
+    tables = []
+    for task in config["vectors"]["text_tasks"]:
+        corpus_task = PLAN.catalog_task(task)
+        if CATALOG.has_corpus(corpus_task, lang, "train") and not CATALOG.corpus(corpus_task, lang, "train").manual:
+            tables.append(data_table(task, lang, "train"))
+    return tables
+
+
+def vector_training_text(wildcards):
+    """`en` trains on results/text/en.txt; `en.a` / `en.b` on one half of it (sanity rows)."""
+    lang, _, half = wildcards.name.partition(".")
+    return f"results/text/halves/{lang}.{half}.txt" if half else f"results/text/{lang}.txt"
+
+
+def vectors_file(name):
+    """Word vectors of a language: trained on its text, or the papers' pretrained file."""
+    if config["vectors"]["source"] == "pretrained" and "." not in name:
+        return resource_path(CATALOG.resource(f"fasttext_wiki_{name}"))
+    return f"results/vectors/{name}/vectors.vec"
+
+
+def mapping_pairs():
+    """(src, tgt) of every mapping of the plan: configured pairs in both directions."""
+    pairs = []
+    for a, b in config["mapping"]["pairs"]:
+        pairs += [(a, b), (b, a)]
+    return pairs
+
+
+def mapping_pair(src, tgt):
+    """The catalog dictionary key for a mapping direction, whether its test dictionary can be
+    had, and why not: {"pair", "status"} (a split-half pair uses the identity dictionary)."""
+    if src.split(".")[0] == tgt.split(".")[0] and src != tgt:
+        return {"pair": f"{src}-{tgt}", "status": "identity"}
+    key = f"{src}-{tgt}"
+    if key not in CATALOG.dictionaries or "test" not in CATALOG.dictionaries[key]:
+        return {"pair": key, "status": "no test dictionary in the catalog"}
+    manual = [r.id for r in CATALOG.dictionary(key, "test") if r.manual]
+    if manual and not all(r in config["manual_files"] for r in manual):
+        return {"pair": key, "status": f"missing resource {', '.join(manual)} (manual)"}
+    return {"pair": key, "status": "ok"}
+
+
+def mapping_eval_inputs(wildcards):
+    files = {
+        "mapped": f"results/mapping/{wildcards.mode}/{wildcards.src}-{wildcards.tgt}/vectors.vec",
+        "log_json": f"results/mapping/{wildcards.mode}/{wildcards.src}-{wildcards.tgt}/log.json",
+        "tgt": vectors_file(wildcards.tgt),
+    }
+    if mapping_pair(wildcards.src, wildcards.tgt)["status"] == "ok":
+        files["dictionary"] = [resource_path(r) for r in CATALOG.dictionary(f"{wildcards.src}-{wildcards.tgt}", "test")]
+    return files
+
+
+def mapping_eval_files():
+    names = [(src, tgt) for src, tgt in mapping_pairs()]
+    names += [(f"{lang}.a", f"{lang}.b") for lang in config["mapping"].get("split_half", [])]
+    return [f"results/mapping/{mode}/{src}-{tgt}/eval.json" for src, tgt in names for mode in MAPPING_MODES]
+
+
+def translation_inputs(wildcards):
+    mode = config["translation"]["mode"]
+    files = {
+        "table": data_table(wildcards.task, wildcards.src, "train"),
+        "mapped": f"results/mapping/{mode}/{wildcards.src}-{wildcards.tgt}/vectors.vec",
+        "tgt": vectors_file(wildcards.tgt),
+    }
+    if config["translation"].get("casing", {}).get(wildcards.tgt):
+        # Casing is sampled from target-language text (UniTrans: the target train set, which
+        # is not public for German CoNLL; the monolingual text is).
+        files["casing_text"] = f"results/text/{wildcards.tgt}.txt"
+    return files
+
+
+def translation_files():
+    task = config["translation"]["task"]
+    return [f"results/data/translated/{task}/{src}-{tgt}/train.parquet"
+            for src, tgt in config["translation"]["pairs"]]
+
+
 def all_targets():
     targets = ["results/tables/ner_f1.csv", "results/tables/pos_acc.csv", "results/tables/datasets.csv"]
+    targets += ["results/tables/mapping.csv", "results/tables/mapping.md", *translation_files()]
     for paper in config["papers"]:
         files = paper_table_files(paper)
         targets += files["csv"] + files["md"] + files["png"]

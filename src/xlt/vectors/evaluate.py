@@ -107,7 +107,7 @@ def precision_at_k(
 def word_translation(
     src_vec: PathLikeStr,
     tgt_vec: PathLikeStr,
-    dictionary: PathLikeStr | Sequence[PathLikeStr],
+    dictionary: PathLikeStr | Sequence[PathLikeStr] | Sequence[tuple[str, str]],
     *,
     max_vocab: int | None = 200_000,
     lowercase: bool = True,
@@ -118,12 +118,15 @@ def word_translation(
     """P@k of mapped source vectors ``src_vec`` against ``tgt_vec`` on ``dictionary`` files.
 
     The vocabularies are read as MUSE evaluates (``max_vocab`` 200k, lowercased: the MUSE
-    dictionaries are lowercase). Returns ``{"nn": {"p@1": ...}, ..., "coverage": {...}}``.
+    dictionaries are lowercase). ``dictionary`` is dictionary files, or the (source, target)
+    pairs themselves. Returns ``{"nn": {"p@1": ...}, ..., "coverage": {...}}``.
     """
     device = torch.device(device or "cpu")
     src = read_vec(src_vec, max_vocab, lowercase=lowercase)
     tgt = read_vec(tgt_vec, max_vocab, dim=src.dim, lowercase=lowercase)
-    dico, coverage = lookup_pairs(read_dictionary(dictionary), src.index, tgt.index)
+    given = list(dictionary) if not isinstance(dictionary, (str, PathLike)) else [dictionary]
+    pairs = given if given and isinstance(given[0], tuple) else read_dictionary(given)
+    dico, coverage = lookup_pairs(pairs, src.index, tgt.index)
     src_unit = unit_rows(torch.from_numpy(src.vectors).to(device))
     tgt_unit = unit_rows(torch.from_numpy(tgt.vectors).to(device))
     scores: dict[str, Any] = precision_at_k(src_unit, tgt_unit, dico.to(device), methods, ks)
@@ -172,14 +175,7 @@ def evaluate_mapping(*, mapped: PathLikeStr, tgt: PathLikeStr, log_json: PathLik
         row["scores"] = word_translation(mapped, tgt, list(dictionary), max_vocab=max_vocab)
     elif pair["status"] == "identity":
         gold = identity_dictionary(mapped, tgt, max_vocab)
-        import tempfile
-        with tempfile.NamedTemporaryFile("w", suffix=".txt", encoding="utf-8", delete=False) as handle:
-            handle.writelines(f"{s} {t}\n" for s, t in gold)
-        try:
-            row["scores"] = word_translation(mapped, tgt, handle.name, max_vocab=max_vocab)
-        finally:
-            import os
-            os.unlink(handle.name)
+        row["scores"] = word_translation(mapped, tgt, gold, max_vocab=max_vocab)
         row["dictionary"] = f"identity, source ranks {IDENTITY_RANKS[0]}-{IDENTITY_RANKS[1]}"
     row["inputs"] = input_hashes([mapped, tgt, *dictionary])
     atomic_write_json(out, row)

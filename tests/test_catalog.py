@@ -35,7 +35,8 @@ def _manifest() -> dict[str, dict[str, str]] | None:
 # --------------------------------------------------------------------------- the real catalog
 
 def test_downloadable_resources_are_pinned(catalog):
-    downloadable = [r for r in catalog.resources.values() if not r.manual]
+    downloadable = [r for r in catalog.resources.values()
+                    if not r.manual and not r.digest_recorded_on_first_download]
     assert len(downloadable) > 100
     for resource in downloadable:
         assert COMMIT_URL.match(resource.url), resource.id
@@ -51,7 +52,7 @@ def test_resources_match_the_mirror_manifest(catalog):
     if manifest is None:
         pytest.skip("XLT_MIRROR does not name a mirror with MANIFEST.tsv")
     for resource in catalog.resources.values():
-        if resource.manual:
+        if resource.manual or resource.digest_recorded_on_first_download:
             continue
         row = manifest.get(resource.file)
         assert row is not None, f"{resource.id}: {resource.file} is not in the mirror MANIFEST"
@@ -79,11 +80,21 @@ def test_manual_resources_say_how_to_get_them(catalog):
     expected = {
         "conll2003_de_train", "norne_nob_train", "msra_zh_train", "ontonotes4_zh_test",
         "ud_en_ewt_train", "aqmar_ar", "laser_bilstm_93langs", "laser_93langs_fcodes",
-        "laser_93langs_fvocab", "mbert_base_multilingual_cased", "fasttext_wiki_en",
+        "laser_93langs_fvocab", "mbert_base_multilingual_cased",
         "muse_train_en_es", "conll2006_da_test", "conll2007_el_test", "conll2007_it_test",
     }
     assert expected <= set(manual)
     assert catalog.resource("mbert_base_multilingual_cased").file == "hf/bert-base-multilingual-cased"
+
+
+def test_the_papers_vectors_are_downloads_verified_by_their_first_digest(catalog):
+    for lang in ("en", "es", "nl", "de", "ar", "fi"):
+        resource = catalog.resource(f"fasttext_wiki_{lang}")
+        assert not resource.manual and resource.digest_recorded_on_first_download
+        assert resource.url == f"https://dl.fbaipublicfiles.com/fasttext/vectors-wiki/wiki.{lang}.vec"
+        assert resource.sha256 is None and resource.note and resource.lang == lang
+    for lang in ("en", "es", "nl", "de"):
+        assert catalog.resource(f"muse_aligned_{lang}").url.endswith(f"/wiki.multi.{lang}.vec")
 
 
 def test_encodings_and_schemes_checked_on_the_files(catalog):
@@ -248,6 +259,29 @@ def test_unknown_format_is_rejected(tmp_path):
     text = GOOD_RESOURCE.replace("format: conll2003", "format: conll2099")
     with pytest.raises(ConfigError, match="conll2099"):
         load_catalog(_write(tmp_path, "resources:\n" + text))
+
+
+FIRST_DOWNLOAD = """\
+  vecs:
+    verify: first_download
+    file: v/wiki.xx.vec
+    url: https://example.org/wiki.xx.vec
+    format: word_vectors
+    note: "no checksum published"
+"""
+
+
+def test_first_download_resources_are_checked(tmp_path):
+    assert load_catalog(_write(tmp_path, "resources:\n" + FIRST_DOWNLOAD)).resource("vecs").sha256 is None
+    for broken, pattern in [
+        (FIRST_DOWNLOAD.replace("    note: \"no checksum published\"\n", ""), "needs a note"),
+        (FIRST_DOWNLOAD + "    sha256: " + "a" * 64 + "\n", "drop verify"),
+        (FIRST_DOWNLOAD.replace("https://", "http://"), "not an https URL"),
+        (FIRST_DOWNLOAD.replace("first_download", "trust_me"), "unknown verify mode 'trust_me'"),
+        (FIRST_DOWNLOAD.replace("    file: v/wiki.xx.vec\n", ""), "needs file"),
+    ]:
+        with pytest.raises(ConfigError, match=pattern):
+            load_catalog(_write(tmp_path, "resources:\n" + broken))
 
 
 def test_manual_without_config_key_names_the_key(tmp_path):

@@ -9,7 +9,8 @@ import pytest
 
 from xlt.catalog import Resource
 from xlt.errors import ConfigError, FetchError, InputError
-from xlt.fetch import download_dir, fetch, fetch_resource, mirror_dirs, sha256_file
+from xlt.fetch import (download_dir, fetch, fetch_resource, fetch_to_workflow, ledger_path,
+                       mirror_dirs, sha256_file)
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fetch"
 MIRROR = FIXTURES / "mirror"
@@ -173,3 +174,67 @@ def test_shared_download_cache_is_filled_and_reused(tmp_path, monkeypatch):
     # A second checkout with no mirror at all is served by the shared cache.
     out2 = fetch_to_workflow(resource, tmp_path / "wf2", {"mirror_dirs": []})
     assert out2.read_bytes() == payload
+
+
+# --------------------------------------------------------------------------- digest recorded on first download
+
+def _unpublished(url: str = UNREACHABLE_URL) -> Resource:
+    """A vendor file published without a checksum (fastText's wiki.<lang>.vec)."""
+    return Resource(id="vendor_vectors", format="word_vectors", file=FILE, url=url,
+                    verify="first_download", note="no checksum published")
+
+
+def test_first_download_records_the_digest_and_later_fetches_check_it(tmp_path, caplog):
+    downloads = tmp_path / "downloads"
+    dest = fetch(_unpublished(), downloads, [MIRROR])
+    ledger = ledger_path(dest)
+    assert ledger.read_text() == f"{_sha(MIRROR / FILE)}  {dest.name}\n"
+    assert "recorded the digest" in caplog.text
+    # A cache hit is checked against the recorded digest ...
+    assert fetch(_unpublished(), downloads, []) == dest
+    # ... and a file that changed (upstream, or on disk) is refetched, then rejected.
+    dest.write_text("different bytes")
+    other = tmp_path / "other_mirror"
+    (other / "corpus").mkdir(parents=True)
+    (other / FILE).write_text("different bytes")
+    with pytest.raises(FetchError, match=r"expected [0-9a-f]{64} \(recorded on first download"):
+        fetch(_unpublished(), downloads, [other])
+
+
+def test_a_pinned_digest_overrides_the_first_download(tmp_path):
+    wrong = "0" * 64
+    with pytest.raises(FetchError, match=r"config recorded_digests\.vendor_vectors"):
+        fetch(_unpublished(), tmp_path / "downloads", [MIRROR], recorded={"vendor_vectors": wrong})
+    assert not (tmp_path / "downloads" / FILE).exists()
+    assert not ledger_path(tmp_path / "downloads" / FILE).exists()
+    right = _sha(MIRROR / FILE)
+    dest = fetch(_unpublished(), tmp_path / "downloads", [MIRROR], recorded={"vendor_vectors": right})
+    assert dest.is_file() and not ledger_path(dest).exists()
+    with pytest.raises(ConfigError, match="not a 64-hex"):
+        fetch(_unpublished(), tmp_path / "downloads", [MIRROR], recorded={"vendor_vectors": "abc"})
+
+
+def test_a_corrupt_ledger_names_its_file(tmp_path):
+    downloads = tmp_path / "downloads"
+    dest = fetch(_unpublished(), downloads, [MIRROR])
+    ledger_path(dest).write_text("garbage\n")
+    with pytest.raises(FetchError, match=r"\.sha256.*not a sha256sum line"):
+        fetch(_unpublished(), downloads, [MIRROR])
+
+
+def test_first_download_through_the_shared_cache_binds_the_checkout_copy(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    monkeypatch.setenv("XLT_DOWNLOAD_CACHE", str(shared))
+    monkeypatch.delenv("XLT_MIRROR", raising=False)
+    config = {"mirror_dirs": [str(MIRROR)]}
+    dest = fetch_to_workflow(_unpublished(), tmp_path / "work", config)
+    assert dest.read_bytes() == (MIRROR / FILE).read_bytes()
+    assert ledger_path(shared / FILE).is_file()
+    # Corrupt the shared cache's copy and its mirror: the checkout's copy is still checked
+    # against the digest first recorded.
+    (shared / FILE).write_text("changed upstream")
+    bad = tmp_path / "bad_mirror"
+    (bad / "corpus").mkdir(parents=True)
+    (bad / FILE).write_text("changed upstream")
+    with pytest.raises(FetchError, match="sha256 mismatch"):
+        fetch_to_workflow(_unpublished(), tmp_path / "work2", {"mirror_dirs": [str(bad)]})

@@ -6,7 +6,11 @@ its sha256 and byte size, the reader that parses it (``format``), its encoding a
 A zip is one resource; the files inside it are its ``members`` and corpora name the one they
 read with ``member:``. A resource that cannot be downloaded (licensed, too large for the
 mirror, never published) is ``manual: true``: the user puts a local copy at the path given by
-the config key ``manual_files.<id>``.
+the config key ``manual_files.<id>``. A file published at a stable URL without a checksum and
+too large to hash when the catalog was written (fastText's ``wiki.<lang>.vec``, several GB) is
+``verify: first_download``: it has a URL but no sha256; the digest seen on its first download
+is recorded next to it and checked on every later fetch (``xlt.fetch``), and a digest the user
+pins under the config key ``recorded_digests.<id>`` takes precedence. Never unverified.
 
 *Corpora* map ``task -> lang -> split`` to the resources (concatenated in order) and reader
 options one canonical sentence table is built from. *Dictionaries* map a language pair
@@ -73,7 +77,11 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOURCE_KEYS = frozenset({
     "file", "url", "sha256", "bytes", "format", "encoding", "tag_scheme", "license",
     "description", "note", "members", "manual", "config_key", "how_to_get", "homepage", "lang",
+    "verify",
 })
+#: How a downloadable resource is verified: against the catalog's sha256, or against the
+#: digest recorded on its first download (a vendor file published without a checksum).
+VERIFY_MODES = frozenset({"sha256", "first_download"})
 _MEMBER_KEYS = frozenset({"lang", "encoding", "tag_scheme", "description"})
 _CORPUS_KEYS = frozenset({"resources", "options", "stand_in_for", "note", "tag_map", "use_pos_column"})
 _CORPUS_ITEM_KEYS = frozenset({"id", "member", "options"})
@@ -114,6 +122,11 @@ class Resource:
     how_to_get: str | None = None
     homepage: str | None = None
     lang: str | None = None  # the language of a text resource
+    verify: str = "sha256"   # VERIFY_MODES
+
+    @property
+    def digest_recorded_on_first_download(self) -> bool:
+        return self.verify == "first_download"
 
     def __hash__(self) -> int:  # ids are unique within a catalog; members is a dict
         return hash((self.id, self.sha256, self.file))
@@ -335,7 +348,24 @@ def _resource(rid: str, raw: Any, check: _Checker) -> Resource:
             check.fail(keys + ["config_key"], f"must be {expected_key} (got {raw['config_key']!r})")
         if not raw.get("how_to_get"):
             check.fail(keys, "manual: true needs a how_to_get sentence")
-    else:
+    verify = raw.get("verify", "sha256")
+    if verify not in VERIFY_MODES:
+        check.fail(keys + ["verify"], f"unknown verify mode {verify!r} (known: {sorted(VERIFY_MODES)})")
+    if manual and verify != "sha256":
+        check.fail(keys + ["verify"], "a manual resource is not downloaded: drop verify")
+    if verify == "first_download":
+        # A vendor URL without versions (dl.fbaipublicfiles.com): it cannot name a commit, and
+        # no sha256 was published; xlt.fetch records the digest seen on first download.
+        for required in ("file", "url"):
+            if raw.get(required) in (None, ""):
+                check.fail(keys, f"verify: first_download needs {required}")
+        if not str(raw["url"]).startswith("https://"):
+            check.fail(keys + ["url"], f"not an https URL: {raw['url']}")
+        if raw.get("sha256") is not None:
+            check.fail(keys + ["sha256"], "a resource with a known sha256 is verified by it: drop verify")
+        if not raw.get("note"):
+            check.fail(keys, "verify: first_download needs a note saying why no sha256 is pinned")
+    elif not manual:
         for required in ("file", "url", "sha256", "bytes"):
             if raw.get(required) in (None, ""):
                 check.fail(keys, f"missing {required} (or mark the resource manual: true)")
@@ -367,6 +397,7 @@ def _resource(rid: str, raw: Any, check: _Checker) -> Resource:
         license=str(raw.get("license", "")), description=str(raw.get("description", "")),
         note=raw.get("note"), members=members, manual=manual, config_key=raw.get("config_key"),
         how_to_get=raw.get("how_to_get"), homepage=raw.get("homepage"), lang=raw.get("lang"),
+        verify=verify,
     )
 
 

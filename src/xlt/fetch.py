@@ -9,6 +9,13 @@ Mirror dirs (local folders with the catalog's file layout) come from ``$XLT_MIRR
 (``os.pathsep``-separated) first, then the config's ``mirror_dirs``. The download dir is
 ``$XLT_DOWNLOAD_CACHE`` when set (one cache shared by several checkouts), else the config's
 ``download_dir`` (``resources/downloads``).
+
+A ``verify: first_download`` resource (a vendor file published without a checksum) is checked
+against, in order: the digest pinned under the config's ``recorded_digests.<id>``, else the
+digest recorded next to the downloaded file on its first download (``<file>.sha256``, the
+``sha256sum`` format). With neither, the copy is trusted once, its digest is recorded and
+logged, and every later fetch must match it: a file that changes upstream fails loudly
+instead of silently feeding different vectors into a rerun.
 """
 from __future__ import annotations
 
@@ -22,7 +29,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from xlt.atomic import atomic_path
+from xlt.atomic import atomic_path, atomic_write_text
 from xlt.catalog import Resource
 from xlt.errors import ConfigError, FetchError
 
@@ -34,6 +41,8 @@ DEFAULT_DOWNLOAD_DIR = "resources/downloads"
 DEFAULT_TIMEOUT = 60.0
 _CHUNK = 1 << 20
 _USER_AGENT = "xlt-fetch/0.1 (+https://github.com/; reproducible benchmark)"
+#: Suffix of the digest recorded next to a ``verify: first_download`` file.
+LEDGER_SUFFIX = ".sha256"
 
 
 def sha256_file(path: str | PathLike[str]) -> str:
@@ -81,32 +90,93 @@ def _describe(resource: Resource, mirrors: list[Path]) -> str:
             f"mirror dirs tried: {tried})")
 
 
+def ledger_path(dest: str | PathLike[str]) -> Path:
+    """Where the digest seen on a file's first download is recorded: ``<file>.sha256``."""
+    dest = Path(dest)
+    return dest.with_name(dest.name + LEDGER_SUFFIX)
+
+
+def _read_ledger(ledger: Path, resource: Resource) -> str:
+    fields = ledger.read_text(encoding="utf-8").split()
+    if not fields or not _is_sha256(fields[0]):
+        raise FetchError(ledger, 1, f"not a sha256sum line for resource {resource.id}; delete it to "
+                                    "record the digest again on the next download")
+    return fields[0]
+
+
+def _is_sha256(text: str) -> bool:
+    return len(text) == 64 and all(c in "0123456789abcdef" for c in text)
+
+
+def expected_digest(resource: Resource, dest: str | PathLike[str],
+                    recorded: Mapping[str, str] | None = None) -> tuple[str | None, str]:
+    """The sha256 a fetched copy of ``resource`` must have, and where that digest comes from.
+
+    ``(None, "first download")`` for a ``verify: first_download`` resource seen for the
+    first time: the caller records what it gets.
+    """
+    if resource.sha256:
+        return resource.sha256, "catalog"
+    if not resource.digest_recorded_on_first_download:
+        raise ConfigError(f"resource {resource.id} has no file/sha256 in the catalog")
+    pinned = (recorded or {}).get(resource.id)
+    if pinned:
+        if not _is_sha256(str(pinned)):
+            raise ConfigError(f"config recorded_digests.{resource.id}: not a 64-hex lowercase sha256: {pinned!r}")
+        return str(pinned), f"config recorded_digests.{resource.id}"
+    ledger = ledger_path(dest)
+    if ledger.is_file():
+        return _read_ledger(ledger, resource), f"recorded on first download ({ledger})"
+    return None, "first download"
+
+
+def _record(resource: Resource, dest: Path, digest: str) -> None:
+    ledger = ledger_path(dest)
+    atomic_write_text(ledger, f"{digest}  {dest.name}\n")
+    log.warning("%s: no published checksum; recorded the digest of this first download, "
+                "sha256 %s, in %s (pin it as recorded_digests.%s to share it)",
+                resource.id, digest, ledger, resource.id)
+
+
 def fetch(resource: Resource, dest_dir: str | PathLike[str], mirror_dirs: Iterable[str | PathLike[str]],
-          *, timeout: float = DEFAULT_TIMEOUT) -> Path:
+          *, timeout: float = DEFAULT_TIMEOUT, recorded: Mapping[str, str] | None = None) -> Path:
     """Make ``dest_dir/resource.file`` a verified copy of ``resource`` and return its path.
 
     An existing file with the right sha256 is returned as is (cache hit); a file with a
     wrong hash is replaced. Otherwise the first mirror dir holding ``resource.file`` is
     copied, else ``resource.url`` is downloaded. Raises FetchError naming the resource, the
     file, the URL and every mirror dir tried (and both hashes on a mismatch); ConfigError
-    for a manual resource.
+    for a manual resource. ``recorded``: digests pinned by the user for ``verify:
+    first_download`` resources (config ``recorded_digests``).
     """
     if resource.manual:
         raise ConfigError(
             f"resource {resource.id} is not downloadable ({resource.how_to_get}); "
             f"set config key {resource.config_key} to a local copy"
         )
-    if not resource.file or not resource.sha256:
+    if not resource.file:
         raise ConfigError(f"resource {resource.id} has no file/sha256 in the catalog")
     mirrors = [Path(m) for m in mirror_dirs]
     dest = Path(dest_dir) / resource.file
-    expected = resource.sha256
+    expected, origin = expected_digest(resource, dest, recorded)
 
     if dest.is_file():
-        if sha256_file(dest) == expected:
-            log.info("%s: cached at %s", resource.id, dest)
+        got = sha256_file(dest)
+        if expected is None:
+            # Written through atomic_path, so complete: this is the first copy seen.
+            _record(resource, dest, got)
             return dest
-        log.warning("%s: %s has a wrong sha256; fetching it again", resource.id, dest)
+        if got == expected:
+            log.info("%s: cached at %s (sha256 %s, %s)", resource.id, dest, got, origin)
+            return dest
+        log.warning("%s: %s has a wrong sha256 (%s, expected %s from %s); fetching it again",
+                    resource.id, dest, got, expected, origin)
+
+    def check(got: str, where: str) -> None:
+        if expected is not None and got != expected:
+            raise FetchError(where, None,
+                             f"sha256 mismatch for {_describe(resource, mirrors)}: "
+                             f"expected {expected} ({origin}), got {got}")
 
     for mirror in mirrors:
         candidate = mirror / resource.file
@@ -116,11 +186,11 @@ def fetch(resource: Resource, dest_dir: str | PathLike[str], mirror_dirs: Iterab
         with atomic_path(dest) as tmp:
             with open(candidate, "rb") as source:
                 got = _copy_hashing(source, tmp)
-            if got != expected:
-                raise FetchError(candidate, None,
-                                 f"sha256 mismatch for {_describe(resource, mirrors)}: "
-                                 f"expected {expected}, got {got}")
+            check(got, str(candidate))
         # The copy keeps a fresh mtime (no copystat): Snakemake must see it as new.
+        if expected is None:
+            _record(resource, dest, got)
+        log.info("%s: copied to %s (sha256 %s, %s)", resource.id, dest, got, origin)
         return dest
 
     if not resource.url:
@@ -131,10 +201,7 @@ def fetch(resource: Resource, dest_dir: str | PathLike[str], mirror_dirs: Iterab
         with atomic_path(dest) as tmp:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 got = _copy_hashing(response, tmp)
-            if got != expected:
-                raise FetchError(resource.file, None,
-                                 f"sha256 mismatch after download for {_describe(resource, mirrors)}: "
-                                 f"expected {expected}, got {got}")
+            check(got, resource.file)
     except FetchError:
         raise
     except (urllib.error.URLError, OSError, ValueError) as err:
@@ -144,7 +211,9 @@ def fetch(resource: Resource, dest_dir: str | PathLike[str], mirror_dirs: Iterab
         raise FetchError(resource.file, None,
                          f"not in any mirror dir and download failed ({reason}): "
                          f"{_describe(resource, mirrors)}") from err
-    log.info("%s: downloaded to %s", resource.id, dest)
+    if expected is None:
+        _record(resource, dest, got)
+    log.info("%s: downloaded to %s (sha256 %s)", resource.id, dest, got)
     return dest
 
 
@@ -154,7 +223,8 @@ def fetch_resource(resource: Resource, config: Mapping[str, Any], *, timeout: fl
         from xlt.catalog import resolve_manual
 
         return resolve_manual(resource, config)
-    return fetch(resource, download_dir(config), mirror_dirs(config), timeout=timeout)
+    return fetch(resource, download_dir(config), mirror_dirs(config), timeout=timeout,
+                 recorded=config.get("recorded_digests"))
 
 
 def fetch_to_workflow(resource: Resource, dest_dir: str | PathLike[str], config: Mapping[str, Any],
@@ -166,7 +236,12 @@ def fetch_to_workflow(resource: Resource, dest_dir: str | PathLike[str], config:
     """
     mirrors = mirror_dirs(config)
     shared = download_dir(config)
+    recorded = config.get("recorded_digests")
     if Path(shared).resolve() != Path(dest_dir).resolve():
-        fetch(resource, shared, mirrors, timeout=timeout)
+        fetch(resource, shared, mirrors, timeout=timeout, recorded=recorded)
         mirrors = [Path(shared), *mirrors]
-    return fetch(resource, dest_dir, mirrors, timeout=timeout)
+        if resource.digest_recorded_on_first_download and not (recorded or {}).get(resource.id):
+            # The shared cache's first-download digest binds this checkout's copy too.
+            ledger = ledger_path(Path(shared) / resource.file)
+            recorded = {**(recorded or {}), resource.id: _read_ledger(ledger, resource)}
+    return fetch(resource, dest_dir, mirrors, timeout=timeout, recorded=recorded)

@@ -2,7 +2,8 @@
 
 
 rule fetch_resource:
-    """One catalog file: from a mirror dir if present, else its pinned URL; sha256-verified."""
+    """One catalog file: from a mirror dir if present, else its pinned URL; sha256-verified
+    (a file published without a checksum: against the digest recorded on its first download)."""
     localrule: True
     output:
         f"{DOWNLOADS}/{{file}}",
@@ -15,7 +16,8 @@ rule fetch_resource:
     threads: 1
     resources:
         mem_mb=500,
-        runtime=30,
+        # fastText's wiki.en.vec is 6.6 GB: hours on a slow link, not minutes.
+        runtime=lambda wc: 240 if RESOURCE_BY_FILE[wc.file].digest_recorded_on_first_download else 30,
     cache: "omit-software"
     conda:
         "../../envs/xlt.yaml"

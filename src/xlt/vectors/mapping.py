@@ -54,6 +54,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from xlt.atomic import atomic_path, atomic_write_json
+from xlt.provenance import input_hashes
 from xlt.vectors.embeddings import Embeddings, normalize_embeddings, read_vec, write_vec
 from xlt.vectors.retrieval import DEFAULT_BLOCK_BYTES, block_rows, csls_topk, mean_topk_similarity, nn_topk, unit_rows
 
@@ -730,7 +731,8 @@ def map_vectors(
         save_file(tensors, str(tmp), metadata={"mode": mode, "seed": str(seed), "kept": str(result.kept),
                                                "params": json.dumps(resolved, sort_keys=True, default=str)})
     record = result.log()
+    # The digests seen: the paper plan's vectors are vendor files with no published checksum.
     record["inputs"] = {"src": str(src_vec), "tgt": str(tgt_vec), "src_vocab": len(src), "tgt_vocab": len(tgt),
-                        "dim": src.dim, "exported_rows": len(full)}
+                        "dim": src.dim, "exported_rows": len(full), "sha256": input_hashes([src_vec, tgt_vec])}
     atomic_write_json(paths["log"], record)
     return result

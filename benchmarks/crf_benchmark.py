@@ -22,6 +22,7 @@ import torch
 import torchcrf
 
 from xlt.models.crf import CRF, paths_to_lists
+from xlt.testing import paired_crfs
 
 
 def random_batch(batch_size: int, max_len: int, num_tags: int, seed: int):
@@ -32,17 +33,6 @@ def random_batch(batch_size: int, max_len: int, num_tags: int, seed: int):
     mask = torch.arange(max_len).unsqueeze(0) < lengths.unsqueeze(1)
     tags = torch.randint(num_tags, (batch_size, max_len), generator=gen)
     return emissions, mask, tags
-
-
-def paired_crfs(num_tags: int, seed: int) -> tuple[CRF, torchcrf.CRF]:
-    torch.manual_seed(seed)
-    ours = CRF(num_tags)
-    theirs = torchcrf.CRF(num_tags, batch_first=True)
-    with torch.no_grad():
-        theirs.transitions.copy_(ours.transitions)
-        theirs.start_transitions.copy_(ours.start_transitions)
-        theirs.end_transitions.copy_(ours.end_transitions)
-    return ours, theirs
 
 
 def time_ms(fn: Callable[[], object], repeats: int, device: torch.device, warmup: int = 3) -> float:

@@ -136,3 +136,28 @@ def test_mask_validation() -> None:
         check_mask(torch.tensor([[False, False]]))
     with pytest.raises(ValueError, match="bool"):
         check_mask(torch.ones(1, 2))
+
+
+@pytest.mark.parametrize("num_tags", [3, 9, 17])
+def test_nll_and_paths_equal_pytorch_crf(num_tags: int) -> None:
+    pytest.importorskip("torchcrf")
+    from xlt.testing import paired_crfs
+
+    gen = torch.Generator().manual_seed(num_tags)
+    batch, seq_len = 16, 12
+    emissions = torch.randn(batch, seq_len, num_tags, generator=gen)
+    lengths = torch.randint(1, seq_len + 1, (batch,), generator=gen)
+    lengths[0] = seq_len
+    mask = torch.arange(seq_len).unsqueeze(0) < lengths.unsqueeze(1)
+    tags = torch.randint(num_tags, (batch, seq_len), generator=gen)
+    ours, theirs = paired_crfs(num_tags, seed=num_tags)
+    leaf_ours = emissions.clone().requires_grad_(True)
+    leaf_theirs = emissions.clone().requires_grad_(True)
+    nll = ours.neg_log_likelihood(leaf_ours, tags, mask, reduction="sum")
+    their_nll = -theirs(leaf_theirs, tags, mask, reduction="sum")
+    torch.testing.assert_close(nll, their_nll, rtol=1e-5, atol=1e-4)
+    nll.backward()
+    their_nll.backward()
+    torch.testing.assert_close(leaf_ours.grad, leaf_theirs.grad, rtol=1e-4, atol=1e-5)
+    assert float(leaf_ours.grad[~mask].abs().sum()) == 0.0  # padding gets no gradient
+    assert paths_to_lists(ours.decode(emissions, mask)[0], mask) == theirs.decode(emissions, mask)

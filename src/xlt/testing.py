@@ -2,7 +2,8 @@
 
 ``make_tiny_encoder`` writes a randomly initialised two-layer BERT and a WordPiece tokenizer
 to a directory in Hugging Face layout, so encoder-based code runs offline in seconds and
-never depends on downloaded weights.
+never depends on downloaded weights. ``paired_crfs`` gives xlt's CRF and pytorch-crf's with
+the same scores (the parity test and ``benchmarks/crf_benchmark.py``).
 """
 
 from __future__ import annotations
@@ -62,3 +63,22 @@ def make_tiny_encoder(
         model = BertModel(config, add_pooling_layer=False)
     model.save_pretrained(path)
     return path
+
+
+def paired_crfs(num_tags: int, seed: int):
+    """``(xlt CRF, pytorch-crf CRF)`` holding the same transition, start and end scores.
+
+    pytorch-crf (``torchcrf``) is a test dependency, imported here only.
+    """
+    import torchcrf
+
+    from xlt.models.crf import CRF
+
+    torch.manual_seed(seed)
+    ours = CRF(num_tags)
+    theirs = torchcrf.CRF(num_tags, batch_first=True)
+    with torch.no_grad():
+        theirs.transitions.copy_(ours.transitions)
+        theirs.start_transitions.copy_(ours.start_transitions)
+        theirs.end_transitions.copy_(ours.end_transitions)
+    return ours, theirs

@@ -9,6 +9,7 @@ Conventions (shared by every function here):
   score starting / ending in ``j``.
 
 All functions are batched; the only Python loop is over time steps, which the recursion needs.
+``benchmarks/crf_benchmark.py`` times this module against pytorch-crf (same NLL, same paths).
 """
 
 from __future__ import annotations
@@ -85,33 +86,35 @@ def viterbi_decode(
     """
     check_mask(mask)
     batch_size, seq_len, num_tags = emissions.shape
-    score = start.unsqueeze(0) + emissions[:, 0]  # (B, K): best score ending in each tag
-    # At padded steps a backpointer is the identity, so backtracking carries the tag chosen at
-    # a sequence's true last position unchanged through its padding: no per-item loop needed.
-    identity = torch.arange(num_tags, device=emissions.device).expand(batch_size, num_tags)
-    backpointers = torch.empty(
-        (seq_len, batch_size, num_tags), dtype=torch.long, device=emissions.device
-    )
-    backpointers[0] = identity
+    device = emissions.device
+    steps = emissions.transpose(0, 1)  # (T, B, K): one view per step
+    # The recursion runs over every step for every item, padding included: step t only reads
+    # steps before t, so a sequence's true steps never see its padding, and the per-step
+    # masking (two torch.where per step) goes away. Each item's final scores are gathered at
+    # its own last step afterwards. The loop writes into preallocated buffers (``out=``):
+    # at tagging sizes (B=32, K=17) the cost is per-op overhead, not arithmetic.
+    history = torch.empty((seq_len, batch_size, num_tags), dtype=emissions.dtype, device=device)
+    backpointers = torch.empty((seq_len, batch_size, num_tags), dtype=torch.long, device=device)
+    best = torch.empty((batch_size, num_tags), dtype=emissions.dtype, device=device)
+    torch.add(start, steps[0], out=history[0])
     trans = transitions.unsqueeze(0)  # (1, K, K) so the broadcast below needs no copy
     for t in range(1, seq_len):
         # candidates[b, i, j] = score of the best path ending in i, then moving to j at t.
-        candidates = score.unsqueeze(2) + trans
-        best, best_prev = candidates.max(dim=1)
-        step_on = mask[:, t].unsqueeze(1)
-        score = torch.where(step_on, best + emissions[:, t], score)
-        backpointers[t] = torch.where(step_on, best_prev, identity)
-    score = score + end.unsqueeze(0)
-    best_scores, last_tags = score.max(dim=1)
+        torch.max(history[t - 1].unsqueeze(2) + trans, dim=1, out=(best, backpointers[t]))
+        torch.add(best, steps[t], out=history[t])
+    last_step = (mask.sum(dim=1) - 1).view(1, batch_size, 1).expand(1, batch_size, num_tags)
+    best_scores, last_tags = (history.gather(0, last_step).squeeze(0) + end).max(dim=1)
 
-    paths = torch.empty((seq_len, batch_size), dtype=torch.long, device=emissions.device)
-    tag = last_tags
-    paths[seq_len - 1] = tag
+    # Past a sequence's end the backpointer becomes the identity (one masked op for all
+    # steps), so backtracking from step T-1 carries each item's last tag down unchanged to
+    # its true last step: no per-item loop.
+    identity = torch.arange(num_tags, device=device).view(1, 1, num_tags)
+    backpointers = torch.where(mask.t().unsqueeze(2), backpointers, identity)
+    paths = torch.empty((seq_len, batch_size, 1), dtype=torch.long, device=device)
+    paths[seq_len - 1, :, 0] = last_tags
     for t in range(seq_len - 1, 0, -1):
-        tag = backpointers[t].gather(1, tag.unsqueeze(1)).squeeze(1)
-        paths[t - 1] = tag
-    paths = paths.t().masked_fill(~mask, 0)
-    return paths, best_scores
+        torch.gather(backpointers[t], 1, paths[t], out=paths[t - 1])
+    return paths.squeeze(2).t().masked_fill(~mask, 0), best_scores
 
 
 def constrained_decode(
@@ -183,12 +186,19 @@ class CRF(nn.Module):
         """log Z per sequence, ``(B,)``, by the forward algorithm in log space."""
         check_mask(mask)
         transitions, start, end = self.effective_scores()
-        alpha = start.unsqueeze(0) + emissions[:, 0]  # (B, K)
+        steps = emissions.transpose(0, 1)  # (T, B, K)
         trans = transitions.unsqueeze(0)
-        for t in range(1, emissions.shape[1]):
+        # As in viterbi_decode: recurse over padding too (it never feeds a true step) and
+        # gather each item's alpha at its last step; the padded steps get zero gradient.
+        alpha = start.unsqueeze(0) + steps[0]  # (B, K)
+        alphas = [alpha]
+        for t in range(1, steps.shape[0]):
             # logsumexp over the previous tag i of alpha[b, i] + trans[i, j], then add emission j.
-            step = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + emissions[:, t]
-            alpha = torch.where(mask[:, t].unsqueeze(1), step, alpha)
+            alpha = torch.logsumexp(alpha.unsqueeze(2) + trans, dim=1) + steps[t]
+            alphas.append(alpha)
+        batch_size, num_tags = alpha.shape
+        last_step = (mask.sum(dim=1) - 1).view(1, batch_size, 1).expand(1, batch_size, num_tags)
+        alpha = torch.stack(alphas).gather(0, last_step).squeeze(0)
         return torch.logsumexp(alpha + end.unsqueeze(0), dim=1)
 
     def score(self, emissions: Tensor, tags: Tensor, mask: Tensor) -> Tensor:

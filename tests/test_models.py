@@ -3,7 +3,8 @@ import torch
 
 from xlt.batching import make_bilstm_batch
 from xlt.device import pick_device
-from xlt.models.bilstm_crf import BiLSTMCRF, SequenceEncoder, reverse_padded
+from xlt.models.bilstm_crf import BiLSTMCRF
+from xlt.models.recurrent import SequenceEncoder, reverse_padded
 from xlt.models.char_encoder import CharBiLSTM
 from xlt.models.crf import TransitionConstraints
 from xlt.testing import make_tiny_encoder
@@ -172,3 +173,96 @@ def test_pick_device_falls_back_to_cpu() -> None:
     assert pick_device(prefer_gpu=False).type == "cpu"
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert pick_device(prefer_gpu=True).type == expected
+
+
+# --------------------------------------------------------------------------- Transformer-CRF
+
+def test_transformer_crf_shapes_and_padding_never_leaks() -> None:
+    from xlt.models.transformer_crf import TransformerCRF
+
+    torch.manual_seed(0)
+    model = TransformerCRF(input_dim=12, n_tags=5, d_model=8, heads=2, layers=2, ffn=8).eval()
+    assert isinstance(model.input_projection, torch.nn.Linear)  # 12 -> 8
+    features = torch.randn(2, 6, 12)
+    mask = torch.tensor([[True] * 6, [True] * 3 + [False] * 3])
+    with torch.inference_mode():
+        both = model.emissions(features, mask)
+        alone = model.emissions(features[1:, :3], mask[1:, :3])
+        # Garbage in the padding changes nothing at real positions.
+        noisy = features.clone()
+        noisy[1, 3:] = 1e3
+        again = model.emissions(noisy, mask)
+    assert both.shape == (2, 6, 5)
+    torch.testing.assert_close(both[1, :3], alone[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(both[:, :3], again[:, :3], atol=1e-5, rtol=1e-5)
+    with torch.inference_mode():
+        paths = model.decode(features, mask)
+    assert [len(p) for p in paths] == [6, 3]
+
+
+def test_transformer_crf_learns_toy_data_and_keeps_paper_sizes() -> None:
+    from xlt.models.transformer_crf import TransformerCRF
+
+    paper = TransformerCRF(input_dim=300, n_tags=9)
+    assert isinstance(paper.input_projection, torch.nn.Identity)  # MUSE vectors are 300-d
+    assert len(paper.encoder.layers) == 2
+    assert paper.encoder.layers[0].self_attn.num_heads == 2
+    assert paper.encoder.layers[0].linear1.out_features == 300
+
+    torch.manual_seed(0)
+    embeddings = torch.nn.Embedding(8, 16)
+    batch = _toy_data()
+    model = TransformerCRF(input_dim=16, n_tags=5, d_model=16, heads=2, layers=2, ffn=16, dropout=0.0,
+                           input_dropout=0.0, crf_constraints=_bio_constraints())
+    params = list(model.parameters()) + list(embeddings.parameters())
+    optimizer = torch.optim.Adam(params, lr=0.02)
+    first = model.loss(embeddings(batch.word_ids), batch.tag_ids, batch.mask).item()
+    for _ in range(60):
+        optimizer.zero_grad()
+        loss = model.loss(embeddings(batch.word_ids), batch.tag_ids, batch.mask)
+        loss.backward()
+        optimizer.step()
+    assert loss.item() < first / 5
+    model.eval()
+    with torch.inference_mode():
+        predicted = model.decode(embeddings(batch.word_ids), batch.mask)
+    assert predicted == [[0, 1, 0], [1, 0], [3, 0, 0, 0], [0, 3]]
+
+
+def test_cross_shared_ties_both_directions_of_both_lstms() -> None:
+    """Bari et al.'s Cross-Shared: one weight tensor per gate matrix, trained from both
+    directions, in the word and the character BiLSTM; Table 4's parameter count drops."""
+    torch.manual_seed(0)
+    tied = BiLSTMCRF(n_words=8, n_chars=10, n_tags=5, word_dim=6, char_dim=4, char_hidden=3, hidden=4,
+                     dropout=0.0, shared_lstm=True)
+    untied = BiLSTMCRF(n_words=8, n_chars=10, n_tags=5, word_dim=6, char_dim=4, char_hidden=3, hidden=4,
+                       dropout=0.0, shared_lstm=False)
+    for lstm in (tied.encoder.lstm, tied.char_encoder.lstm):
+        assert not lstm.bidirectional
+        assert not any(name.endswith("_reverse") for name, _ in lstm.named_parameters())
+    word_lstm = 4 * 4 * (6 + 6 + 4) + 2 * 4 * 4   # input = word 6 + chars 2*3
+    char_lstm = 4 * 3 * (4 + 3) + 2 * 4 * 3
+    assert untied.n_params - tied.n_params == word_lstm + char_lstm
+    # The one weight tensor learns from both directions: each half of the output has its
+    # own non-zero gradient on it, and the whole output's gradient is their sum.
+    for lstm_module, run in ((tied.char_encoder, lambda: tied.char_encoder(torch.tensor([[3, 4, 5, 0]]))),
+                             (tied.encoder, lambda: tied.encoder(torch.randn(1, 4, 12), torch.tensor([4])))):
+        weight = lstm_module.lstm.weight_ih_l0
+        grads = []
+        for half in (slice(None, lstm_module.output_dim // 2), slice(lstm_module.output_dim // 2, None)):
+            torch.manual_seed(1)
+            weight.grad = None
+            run()[..., half].sum().backward()
+            grads.append(weight.grad.clone())
+        torch.manual_seed(1)
+        weight.grad = None
+        run().sum().backward()
+        assert all(float(g.abs().sum()) > 0 for g in grads)
+        torch.testing.assert_close(weight.grad, grads[0] + grads[1])
+    # The character encoder's backward half is the same LSTM over the reversed word.
+    chars = torch.tensor([[3, 4, 5, 0]])
+    out = tied.char_encoder(chars)
+    emb = tied.char_encoder.embedding(chars[:, :3])
+    _, (h_fwd, _) = tied.char_encoder.lstm(emb)
+    _, (h_bwd, _) = tied.char_encoder.lstm(emb.flip(1))
+    torch.testing.assert_close(out, torch.cat([h_fwd[0], h_bwd[0]], dim=1))

@@ -7,54 +7,12 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from xlt.batching import BiLSTMBatch
 from xlt.models.char_encoder import CharBiLSTM
+from xlt.models.recurrent import SequenceEncoder
 from xlt.models.crf import CRF, TransitionConstraints, paths_to_lists
 from xlt.vocab import PAD_ID
-
-
-def reverse_padded(x: Tensor, lengths: Tensor) -> Tensor:
-    """Reverse each sequence of ``x`` (B, T, D) within its own length; padding stays put.
-
-    Applying it twice gives ``x`` back, so the same call undoes it.
-    """
-    seq_len = x.shape[1]
-    positions = torch.arange(seq_len, device=x.device).unsqueeze(0)  # (1, T)
-    lengths = lengths.to(x.device).unsqueeze(1)
-    index = torch.where(positions < lengths, lengths - 1 - positions, positions)
-    return x.gather(1, index.unsqueeze(2).expand_as(x))
-
-
-class SequenceEncoder(nn.Module):
-    """Contextual word states [forward ; backward] over a padded batch.
-
-    ``shared=False``: an ordinary bidirectional LSTM. ``shared=True``: Bari et al.'s
-    Cross-Shared encoder, where both directions use the same weights; implemented as one
-    unidirectional LSTM run on each sequence and on its reversal, whose outputs are
-    re-reversed so that position t holds the state of word t in both halves.
-    """
-
-    def __init__(self, input_dim: int, hidden: int, shared: bool = False) -> None:
-        super().__init__()
-        self.shared = shared
-        self.lstm = nn.LSTM(input_dim, hidden, batch_first=True, bidirectional=not shared)
-        self.output_dim = 2 * hidden
-
-    def _run(self, x: Tensor, lengths: Tensor) -> Tensor:
-        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
-        out, _ = self.lstm(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
-        return out
-
-    def forward(self, x: Tensor, lengths: Tensor) -> Tensor:
-        if not self.shared:
-            return self._run(x, lengths)
-        # Both directions in one LSTM call: stack the sequences and their reversals.
-        both = self._run(torch.cat([x, reverse_padded(x, lengths)], dim=0), lengths.repeat(2))
-        forward_states, backward_states = both.split(x.shape[0], dim=0)
-        return torch.cat([forward_states, reverse_padded(backward_states, lengths)], dim=2)
 
 
 class BiLSTMCRF(nn.Module):
@@ -87,7 +45,8 @@ class BiLSTMCRF(nn.Module):
                 self.word_embedding.weight.copy_(pretrained_words)
         # Frozen cross-lingually mapped vectors keep source and target words in one space.
         self.word_embedding.weight.requires_grad_(not freeze_words)
-        self.char_encoder = CharBiLSTM(n_chars, char_dim, char_hidden) if use_char else None
+        # Cross-Shared ties the directions of both LSTMs, the character one included.
+        self.char_encoder = CharBiLSTM(n_chars, char_dim, char_hidden, shared=shared_lstm) if use_char else None
         input_dim = word_dim + (self.char_encoder.output_dim if self.char_encoder else 0)
         self.dropout = nn.Dropout(dropout)
         self.encoder = SequenceEncoder(input_dim, hidden, shared=shared_lstm)

@@ -6,6 +6,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
+from xlt.models.recurrent import reverse_padded
 from xlt.vocab import PAD_ID
 
 
@@ -14,12 +15,15 @@ class CharBiLSTM(nn.Module):
 
     Input ``char_ids`` is ``(N_words, max_chars)`` padded with ``PAD_ID`` (0). A row with no
     characters at all (a padding word of a padded sentence batch) gets a zero vector.
+    ``shared=True`` (Bari et al.'s Cross-Shared): both directions use one LSTM's weights, the
+    backward state being that LSTM's final state over the reversed characters.
     """
 
-    def __init__(self, n_chars: int, char_dim: int = 25, hidden: int = 25) -> None:
+    def __init__(self, n_chars: int, char_dim: int = 25, hidden: int = 25, shared: bool = False) -> None:
         super().__init__()
+        self.shared = shared
         self.embedding = nn.Embedding(n_chars, char_dim, padding_idx=PAD_ID)
-        self.lstm = nn.LSTM(char_dim, hidden, batch_first=True, bidirectional=True)
+        self.lstm = nn.LSTM(char_dim, hidden, batch_first=True, bidirectional=not shared)
         self.output_dim = 2 * hidden
 
     def forward(self, char_ids: Tensor) -> Tensor:
@@ -31,9 +35,17 @@ class CharBiLSTM(nn.Module):
             return out
         # pack_padded_sequence rejects zero lengths, so run the LSTM on non-empty words only.
         words = char_ids[nonempty]
-        packed = pack_padded_sequence(
-            self.embedding(words), lengths[nonempty].cpu(), batch_first=True, enforce_sorted=False
-        )
-        _, (h_n, _) = self.lstm(packed)  # h_n: (2, n, hidden), already in input order
-        out[nonempty] = torch.cat([h_n[0], h_n[1]], dim=1)
+        kept = lengths[nonempty]
+        embedded = self.embedding(words)
+        if self.shared:
+            # One LSTM over the words and their reversals, in one call.
+            embedded = torch.cat([embedded, reverse_padded(embedded, kept)], dim=0)
+            kept = kept.repeat(2)
+        packed = pack_padded_sequence(embedded, kept.cpu(), batch_first=True, enforce_sorted=False)
+        _, (h_n, _) = self.lstm(packed)  # h_n: (directions, n, hidden), already in input order
+        if self.shared:
+            forward_final, backward_final = h_n[0].split(words.shape[0], dim=0)
+        else:
+            forward_final, backward_final = h_n[0], h_n[1]
+        out[nonempty] = torch.cat([forward_final, backward_final], dim=1)
         return out

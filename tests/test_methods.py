@@ -290,3 +290,87 @@ def test_truncated_or_mismatched_checkpoints_fail_naming_the_file(spec, tables, 
     with pytest.raises(InputError, match=r"step15\.safetensors.*shape"):
         restore(tagger.model, load_snapshot(wrong), source=str(wrong))
     assert not (tmp_path / "m.json").exists()  # nothing half-written
+
+
+# --------------------------------------------------------------------------- Cross-Word
+
+def _vec(path: Path, rows: dict[str, list[float]]) -> Path:
+    dim = len(next(iter(rows.values())))
+    lines = [f"{len(rows)} {dim}"] + [f"{w} " + " ".join(f"{x:.3f}" for x in v) for w, v in rows.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture()
+def space(tmp_path: Path) -> dict[str, Path]:
+    """A toy common space: "John" and "Juan" (likewise Paris/Madrid, lives/vive) share a
+    vector ("Juan vive en Madrid ." is "John lives in Paris ." in the space), so what the model
+    learns on English words holds for their Spanish translations."""
+    g = torch.Generator().manual_seed(0)
+    shared = {key: torch.randn(6, generator=g).tolist() for key in
+              ("per", "per2", "loc", "loc2", "org", "verb", "in", "the", "cat", "sleeps", "dot", "met", "is")}
+    en = {"John": shared["per"], "Mary": shared["per2"], "Peter": shared["per"], "smith": shared["per2"],
+          "paris": shared["loc"], "London": shared["loc2"], "IBM": shared["org"], "lives": shared["verb"],
+          "in": shared["in"], "the": shared["the"], "cat": shared["cat"], "sleeps": shared["sleeps"],
+          ".": shared["dot"], "met": shared["met"], "is": shared["is"], "unused": [0.5] * 6}
+    es = {"Juan": shared["per"], "Madrid": shared["loc"], "vive": shared["verb"], "en": shared["in"],
+          "el": shared["the"], "gato": shared["cat"], "duerme": shared["sleeps"], ".": shared["dot"]}
+    return {"vectors": _vec(tmp_path / "en.vec", en), "target_vectors": _vec(tmp_path / "es.vec", es)}
+
+
+def test_cross_word_trains_in_the_source_space_and_scores_target_words_in_theirs(spec, tables, space, tmp_path):
+    from xlt.methods import cross_word
+    from xlt.methods.cross_word import lookup_keys, space_vocabulary
+
+    assert lookup_keys("Paris1") == ("Paris1", "paris1", "paris0")
+    vocab, matrix, stats = space_vocabulary([["Paris", "Smith", "xyz"]], space["vectors"])
+    assert vocab.symbols[2:] == ["paris", "smith"] and stats["rows_used"] == 2  # "unused" never read
+    assert matrix[:2].abs().sum() == 0  # padding and unknown rows are zero
+
+    hp = {**HPARAMS, "use_char": False, "epochs": 12, "dropout": 0.0}
+    cw_spec = replace(spec, method="cross_word", setting="nochar", hparams=hp, space="es",
+                      direction="source_to_target", inputs={"vectors": space["vectors"]})
+    manifest = train_model(cw_spec, cross_word.build, tmp_path / "model")
+    assert manifest["space"] == "es" and manifest["direction"] == "source_to_target"
+    assert str(space["vectors"]) in manifest["inputs"]  # the vectors are a hashed input
+    assert "words" not in manifest["state"]  # word rows come from each job's vectors file
+    # Frozen vectors: checkpoints hold no word embedding, and the parameter count leaves it out.
+    from safetensors.torch import load_file
+    weights = load_file(tmp_path / "model" / manifest["trace"][-1]["file"])
+    assert not any(name.startswith("word_embedding") for name in weights)
+    assert manifest["n_params_excl_word_embeddings"] < manifest["n_params"]
+
+    metrics = evaluate_target(tmp_path / "model" / "model.json", cross_word.rebuild, "es", tables[("es", "test")],
+                              tables[("es", "dev")], tmp_path / "es" / "metrics.json", tmp_path / "es" / "p.parquet",
+                              selections=["last"], inputs={"target_vectors": space["target_vectors"]})
+    assert metrics["space"] == "es" and str(space["target_vectors"]) in metrics["inputs"]
+    preds = pd.read_parquet(tmp_path / "es" / "p.parquet")
+    # No characters: only the shared space can tell that Juan is a person and Madrid a place.
+    first = preds[preds["sentence_id"] == "es-0"].iloc[0]
+    assert list(first["pred"]) == ["B-PER", "O", "O", "B-LOC", "O"]
+    assert metrics["results"][0]["f1"] == 100.0
+
+    # The same model over a space where the Spanish words have no vectors predicts no entity.
+    blank = _vec(tmp_path / "blank.vec", {"nada": [0.1] * 6})
+    blind = evaluate_target(tmp_path / "model" / "model.json", cross_word.rebuild, "es", tables[("es", "test")],
+                            None, tmp_path / "b" / "metrics.json", tmp_path / "b" / "p.parquet",
+                            selections=["last"], inputs={"target_vectors": blank})
+    assert blind["results"][0]["f1"] < 100.0
+
+
+def test_cross_shared_requires_tied_lstms_and_word_space_methods_need_their_space(spec, space, tables, tmp_path):
+    from xlt.errors import ConfigError
+    from xlt.methods import cross_shared, cross_word
+
+    cs_spec = replace(spec, method="cross_shared", setting="default", space="es", direction="source_to_target",
+                      inputs={"vectors": space["vectors"]})
+    with pytest.raises(ConfigError, match="shared_lstm: true"):
+        train_model(cs_spec, cross_shared.build, tmp_path / "m1")
+    tied = replace(cs_spec, hparams={**HPARAMS, "shared_lstm": True, "epochs": 1})
+    manifest = train_model(tied, cross_shared.build, tmp_path / "m2")
+    untied = train_model(replace(tied, method="cross_word", hparams={**HPARAMS, "epochs": 1}),
+                         cross_word.build, tmp_path / "m3")
+    assert manifest["n_params_excl_word_embeddings"] < untied["n_params_excl_word_embeddings"]
+    with pytest.raises(ConfigError, match="word_space"):
+        train_model(replace(spec, method="cross_word", hparams={**HPARAMS, "epochs": 1}), cross_word.build,
+                    tmp_path / "m4")

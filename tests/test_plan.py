@@ -62,3 +62,34 @@ def test_evaluation_parameters_never_reach_training():
     plan = Plan(_config())
     assert "selections" not in plan.training_params("source_mono", "char")
     assert plan.selections("source_mono", "char") == ["src_dev", "tgt_dev", "last"]
+
+
+def test_word_space_methods_train_one_model_per_target_in_the_papers_direction():
+    config = _config()
+    config.update(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    plan = Plan(config)
+    runs = [r for r in plan.runs() if r.method == "cross_word"]
+    # 2 settings x 5 seeds x 5 target spaces, each scored on its own target only.
+    assert len(runs) == 2 * 5 * 5
+    assert {r.space for r in runs} == {"es", "nl", "de", "ar", "fi"}
+    assert all(plan.run_targets(r) == (r.space,) for r in runs)
+    source_mono = next(r for r in plan.runs() if r.method == "source_mono")
+    assert source_mono.space is None and "es" in plan.run_targets(source_mono)
+    assert [plan.space_direction("cross_word", t) for t in ("es", "nl", "de", "ar", "fi")] == \
+        ["source_to_target"] * 3 + ["target_to_source"] * 2
+    assert plan.method_params("cross_shared", "default")["shared_lstm"] is True
+    assert plan.method_params("cross_word", "char")["eval_every"] == 150  # Bari's cadence
+
+
+@pytest.mark.parametrize("targets, direction, message", [
+    (["en", "es"], {"default": "source_to_target"}, "drop the source 'en'"),
+    (["es"], {"de": "source_to_target"}, "'es' gets None"),
+    (["es"], {"default": "sideways"}, "'es' gets 'sideways'"),
+])
+def test_word_space_mistakes_are_named(targets, direction, message):
+    config = _config()
+    config["methods"]["cross_word"]["word_space"] = {"mapping": "unsupervised", "direction": direction}
+    config["experiments"] = [{"task": "ner", "source": "en", "targets": targets, "method": "cross_word",
+                              "settings": ["char"]}]
+    with pytest.raises(ConfigError, match=message):
+        Plan(config)

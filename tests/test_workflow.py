@@ -63,10 +63,11 @@ def test_result_tables_hold_every_run(fixture_run):
     workdir, _ = fixture_run
     ner = pd.read_csv(workdir / "results" / "tables" / "ner_f1.csv")
     pos = pd.read_csv(workdir / "results" / "tables" / "pos_acc.csv")
-    # 2 source_mono settings + 1 encoder setting, 2 seeds, 4 targets, 3 selections.
-    assert len(ner) == 3 * 2 * 4 * 3
+    # 2 source_mono settings + 1 encoder setting, 2 seeds, 4 targets, 3 selections; plus
+    # 2 cross_word settings + 1 cross_shared setting, 2 seeds, their one target space (es).
+    assert len(ner) == 3 * 2 * 4 * 3 + 3 * 2 * 1 * 3
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
-    assert set(ner["method"]) == {"source_mono", "encoder_transfer"}
+    assert set(ner["method"]) == {"source_mono", "encoder_transfer", "cross_word", "cross_shared"}
     assert ner["f1"].between(0, 100).all()
     # 1 source_mono setting + 1 encoder setting, 2 seeds, 2 targets, 3 selections.
     assert len(pos) == 2 * 2 * 2 * 3
@@ -108,6 +109,24 @@ def test_models_are_artifacts_scored_per_target(fixture_run):
         assert metrics["artifacts"]["model"] == "results/models/ner/en/source_mono/char/seed1/model.json"
         assert set(metrics["checkpoints"]) == {f"results/models/ner/en/source_mono/char/seed1/{e['file']}"
                                                for e in manifest["trace"]}
+
+
+def test_cross_word_models_live_in_their_target_space(fixture_run):
+    workdir, _ = fixture_run
+    model_dir = workdir / "results" / "models" / "ner" / "en" / "cross_word" / "char" / "es" / "seed1"
+    manifest = json.loads((model_dir / "model.json").read_text())
+    assert manifest["space"] == "es" and manifest["direction"] == "source_to_target"
+    # Trained on English words mapped into the Spanish space, scored with Spanish vectors.
+    assert "results/mapping/unsupervised/en-es/vectors.vec" in manifest["inputs"]
+    metrics = json.loads((workdir / "results" / "runs" / "ner" / "en" / "cross_word" / "char" / "seed1" / "es"
+                          / "metrics.json").read_text())
+    assert "results/vectors/es/vectors.vec" in metrics["inputs"]
+    shared = json.loads((workdir / "results" / "models" / "ner" / "en" / "cross_shared" / "default" / "es"
+                         / "seed1" / "model.json").read_text())
+    assert shared["n_params_excl_word_embeddings"] < manifest["n_params_excl_word_embeddings"]
+    bari4 = pd.read_csv(workdir / "results" / "tables" / "bari2020_zero_resource_ner" / "table4.csv")
+    row = bari4[bari4["row"] == "Cross-Word (No char LSTM), en → es"].iloc[0]
+    assert "(n=2)" in row["F1° (tuned on src-dev) ours"]
 
 
 def test_vectors_mappings_and_translations_are_built(fixture_run):

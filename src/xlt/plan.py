@@ -32,6 +32,16 @@ class Run:
     method: str
     setting: str
     seed: int
+    # For methods over a common word space (``word_space:``, Bari's Cross-* models): the
+    # target whose shared space with the source the model is trained in, so one run per
+    # target; None for the others, whose one model serves every target.
+    space: str | None = None
+
+
+#: How a word-space method's common space is made for a (source, target) pair (Bari et al.
+#: 2020): source vectors mapped into the target's space, or target vectors into the source's
+#: ("en ← ar"). Either way the model trains on source words and is applied to target words.
+DIRECTIONS = ("source_to_target", "target_to_source")
 
 
 class Plan:
@@ -60,6 +70,13 @@ class Plan:
                         f"experiments: setting {setting!r} of method {exp.method!r} is not defined "
                         f"under methods.{exp.method}.settings"
                     )
+            if method_cfg.get("word_space") is not None:
+                if exp.source in exp.targets:
+                    raise ConfigError(
+                        f"experiments: {exp.method} trains in the common space of the source and "
+                        f"each target; drop the source {exp.source!r} from its targets")
+                for target in exp.targets:
+                    self.space_direction(exp.method, target)  # fails early on a bad value
             self._experiments[key] = exp
 
     def experiments(self) -> list[Experiment]:
@@ -73,9 +90,32 @@ class Plan:
 
     def runs(self) -> Iterator[Run]:
         for exp in self._experiments.values():
+            spaces = exp.targets if self.word_space(exp.method) else (None,)
             for setting in exp.settings:
                 for seed in self.config["seeds"]:
-                    yield Run(exp.task, exp.source, exp.method, setting, int(seed))
+                    for space in spaces:
+                        yield Run(exp.task, exp.source, exp.method, setting, int(seed), space)
+
+    def run_targets(self, run: Run) -> tuple[str, ...]:
+        """The targets a run's model is scored on: its own space's target, or all of them."""
+        if run.space is not None:
+            return (run.space,)
+        return self.experiment(run.task, run.source, run.method).targets
+
+    def word_space(self, method: str) -> dict[str, Any] | None:
+        """The method's ``word_space:`` config (mapping mode, direction per target), or None
+        for methods that do not read mapped word vectors."""
+        return self.config["methods"][method].get("word_space")
+
+    def space_direction(self, method: str, target: str) -> str:
+        """``source_to_target`` or ``target_to_source`` for ``target`` (its own entry, else
+        ``default``)."""
+        directions = (self.word_space(method) or {}).get("direction", {})
+        direction = directions.get(target, directions.get("default"))
+        if direction not in DIRECTIONS:
+            raise ConfigError(f"methods.{method}.word_space.direction: {target!r} gets {direction!r}; "
+                              f"set it (or default) to one of {list(DIRECTIONS)}")
+        return direction
 
     def task(self, task: str) -> dict[str, Any]:
         return self.config["tasks"][task]

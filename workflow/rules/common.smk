@@ -65,24 +65,51 @@ def data_table(task, lang, split):
 # A trained model is an artifact keyed by the run; each target is scored by its own job under
 # the run's folder, so adding a target adds evaluation jobs and never a training job.
 MODEL_DIR = "results/models/{task}/{source}/{method}/{setting}/seed{seed}"
+# Methods over a common word space (Bari's Cross-*) train one model per target space.
+SPACE_MODEL_DIR = "results/models/{task}/{source}/{method}/{setting}/{space}/seed{seed}"
 EVAL_DIR = "results/runs/{task}/{source}/{method}/{setting}/seed{seed}/{target}"
 
 
+def has_word_space(method):
+    return bool(config["methods"].get(method, {}).get("word_space"))
+
+
+def model_dir_pattern(method):
+    return SPACE_MODEL_DIR if has_word_space(method) else MODEL_DIR
+
+
+def word_space_vectors(method, source, target):
+    """(source-side, target-side) vectors of the common space of ``source`` and ``target``:
+    the MUSE mapping of one side onto the other's own vectors, in the configured direction."""
+    mode = PLAN.word_space(method)["mapping"]
+    if PLAN.space_direction(method, target) == "source_to_target":
+        return f"results/mapping/{mode}/{source}-{target}/vectors.vec", vectors_file(target)
+    return vectors_file(source), f"results/mapping/{mode}/{target}-{source}/vectors.vec"
+
+
 def train_inputs(wildcards):
-    """What a training job reads: the source's train and dev tables, nothing of a target."""
+    """What a training job reads: the source's train and dev tables, nothing of a target
+    (a word-space method also reads the source's vectors in the target's common space)."""
     exp = PLAN.experiment(wildcards.task, wildcards.source, wildcards.method)
-    return {
+    files = {
         "train": data_table(exp.task, exp.source, "train"),
         "source_dev": data_table(exp.task, exp.source, "dev"),
     }
+    if has_word_space(wildcards.method):
+        files["vectors"] = word_space_vectors(wildcards.method, exp.source, wildcards.space)[0]
+    return files
 
 
 def eval_inputs(wildcards):
-    """A saved model and one target's test (and dev, where the catalog has one) tables."""
-    model_dir = MODEL_DIR.format(**{k: wildcards[k] for k in ("task", "source", "method", "setting", "seed")})
+    """A saved model and one target's test (and dev, where the catalog has one) tables (and,
+    for a word-space method, the target's vectors in the space the model was trained in)."""
+    keys = {k: wildcards[k] for k in ("task", "source", "method", "setting", "seed")}
+    model_dir = model_dir_pattern(wildcards.method).format(**keys, space=wildcards.target)
     files = {"model": f"{model_dir}/model.json", "checkpoints": f"{model_dir}/checkpoints"}
     for split in PLAN.eval_splits(wildcards.task, wildcards.target, CATALOG):
         files[split] = data_table(wildcards.task, wildcards.target, split)
+    if has_word_space(wildcards.method):
+        files["target_vectors"] = word_space_vectors(wildcards.method, wildcards.source, wildcards.target)[1]
     return files
 
 
@@ -92,7 +119,7 @@ def metrics_files():
         os.path.join(EVAL_DIR.format(task=run.task, source=run.source, method=run.method,
                                      setting=run.setting, seed=run.seed, target=target), "metrics.json")
         for run in PLAN.runs()
-        for target in PLAN.experiment(run.task, run.source, run.method).targets
+        for target in PLAN.run_targets(run)
     ]
 
 
@@ -236,6 +263,8 @@ def run_params(wildcards):
         "seed": int(wildcards.seed),
         "hparams": PLAN.training_params(wildcards.method, wildcards.setting),
         "max_sentences": {split: PLAN.max_sentences(split) for split in ("train", "dev")},
+        **({"space": wildcards.space, "direction": PLAN.space_direction(wildcards.method, wildcards.space)}
+           if has_word_space(wildcards.method) else {}),
     }
 
 

@@ -21,6 +21,19 @@ TRANSFER_METHODS = {
         "evaluate": {"mem_mb": 6000, "runtime": 60, "gpu": 1},
         "eval_threads": 2,
     },
+    # Bari et al. 2020 Cross-Word / Cross-Shared: the BiLSTM-CRF over frozen word vectors in
+    # the common space of the source and one target (one model per target space). Memory
+    # holds the vectors file while the words the data needs are picked out of it.
+    "cross_word": {
+        "train": {"mem_mb": 8000, "runtime": 240},
+        "evaluate": {"mem_mb": 8000, "runtime": 30},
+        "eval_threads": 1,
+    },
+    "cross_shared": {
+        "train": {"mem_mb": 8000, "runtime": 240},
+        "evaluate": {"mem_mb": 8000, "runtime": 30},
+        "eval_threads": 1,
+    },
 }
 
 
@@ -32,14 +45,14 @@ for _method, _needs in TRANSFER_METHODS.items():
         input:
             unpack(train_inputs),
         output:
-            model=f"{MODEL_DIR}/model.json",
-            checkpoints=directory(f"{MODEL_DIR}/checkpoints"),
+            model=f"{model_dir_pattern(_method)}/model.json",
+            checkpoints=directory(f"{model_dir_pattern(_method)}/checkpoints"),
         params:
             run=run_params,
             mirror_dirs=config["mirror_dirs"],
             prefer_gpu=config["prefer_gpu"],
         log:
-            f"{MODEL_DIR}/train.log",
+            f"{model_dir_pattern(_method)}/train.log",
         wildcard_constraints:
             method=_method,
         threads: 2

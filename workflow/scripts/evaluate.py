@@ -18,4 +18,5 @@ with logs.to_file(snakemake.log[0]):
         metrics_path=snakemake.output.metrics, predictions_path=snakemake.output.predictions,
         threads=snakemake.threads, **snakemake.params.evaluation,
         extra={"mirror_dirs": snakemake.params.mirror_dirs, "prefer_gpu": snakemake.params.prefer_gpu},
+        inputs={k: v for k, v in snakemake.input.items() if k not in ("model", "checkpoints", "test", "dev")},
     )

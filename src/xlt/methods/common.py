@@ -59,6 +59,13 @@ class RunSpec:
     # The plan's sentence caps per split (train/dev/test -> first N sentences, None = all).
     max_sentences: dict[str, int | None] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)  # runtime only: mirror_dirs, prefer_gpu
+    # Word-space methods (Bari's Cross-*): the target whose common space with the source the
+    # model lives in, and how that space was made (xlt.plan.DIRECTIONS).
+    space: str | None = None
+    direction: str | None = None
+    # Method-specific input files of the job, by rule input name: the source-side vectors
+    # (training), the target-side vectors and the target's tables (evaluation).
+    inputs: dict[str, Path] = field(default_factory=dict)
 
     @property
     def kind(self) -> str:
@@ -69,23 +76,28 @@ class RunSpec:
         """Build from the ``snakemake`` object of a train_* rule (inputs train, source_dev)."""
         run = dict(smk.params.run)
         extra = {k: v for k, v in smk.params.items() if k != "run"}
+        inputs = {k: Path(v) for k, v in smk.input.items() if k not in ("train", "source_dev")}
         return cls(
             plan=run["plan"], task=run["task"], task_config=dict(run["task_config"]),
             source=run["source"], method=run["method"], setting=run["setting"],
             seed=int(run["seed"]), hparams=dict(run["hparams"]),
             train=Path(smk.input.train), source_dev=Path(smk.input.source_dev),
             threads=int(smk.threads), max_sentences=dict(run.get("max_sentences", {})), extra=extra,
+            space=run.get("space"), direction=run.get("direction"), inputs=inputs,
         )
 
     @classmethod
-    def from_manifest(cls, manifest: dict[str, Any], threads: int = 1,
-                      extra: dict[str, Any] | None = None) -> "RunSpec":
-        """The run a model artifact was trained as (``model.json``), for evaluating it."""
+    def from_manifest(cls, manifest: dict[str, Any], threads: int = 1, extra: dict[str, Any] | None = None,
+                      inputs: dict[str, str | Path] | None = None) -> "RunSpec":
+        """The run a model artifact was trained as (``model.json``), for evaluating it;
+        ``inputs`` are the evaluation job's own input files."""
         return cls(
             plan=manifest["plan"], task=manifest["task"], task_config=dict(manifest["config"]["task"]),
             source=manifest["source"], method=manifest["method"], setting=manifest["setting"],
             seed=int(manifest["seed"]), hparams=dict(manifest["config"]["hparams"]), threads=threads,
             max_sentences=dict(manifest["config"]["max_sentences"]), extra=dict(extra or {}),
+            space=manifest.get("space"), direction=manifest.get("direction"),
+            inputs={k: Path(v) for k, v in (inputs or {}).items()},
         )
 
 
@@ -176,8 +188,9 @@ def train_model(spec: RunSpec, build: Callable[[RunSpec, tuple, tuple], Tagger],
     seed_everything(spec.seed, spec.threads)
     train = load_sentences(spec.train, spec.max_sentences.get("train"))
     source_dev = load_eval_set(spec.source_dev, spec.source, "dev", spec.max_sentences.get("dev"))
-    log.info("%s/%s task=%s source=%s seed=%d: %d train sentences", spec.method, spec.setting,
-             spec.task, spec.source, spec.seed, len(train[0]))
+    log.info("%s/%s task=%s source=%s seed=%d%s: %d train sentences", spec.method, spec.setting,
+             spec.task, spec.source, spec.seed, f" space={spec.space} ({spec.direction})" if spec.space else "",
+             len(train[0]))
     tagger = build(spec, train, (source_dev.tokens, source_dev.tags, source_dev.sentence_ids))
     dtype = str(spec.hparams.get("checkpoint_dtype", "float32"))
     eval_every = spec.hparams.get("eval_every")
@@ -196,6 +209,7 @@ def train_model(spec: RunSpec, build: Callable[[RunSpec, tuple, tuple], Tagger],
     manifest = {
         "plan": spec.plan, "task": spec.task, "kind": spec.kind, "source": spec.source,
         "method": spec.method, "setting": spec.setting, "seed": spec.seed,
+        **({"space": spec.space, "direction": spec.direction} if spec.space else {}),
         "state": tagger.state(),
         "trace": trace,
         "checkpoint_dtype": dtype,
@@ -203,7 +217,7 @@ def train_model(spec: RunSpec, build: Callable[[RunSpec, tuple, tuple], Tagger],
         "n_params_excl_word_embeddings": int(tagger.n_params_excl_word_embeddings),
         "config": {"task": spec.task_config, "hparams": spec.hparams, "max_sentences": spec.max_sentences},
         "versions": package_versions(),
-        "inputs": input_hashes([spec.train, spec.source_dev]),
+        "inputs": input_hashes([spec.train, spec.source_dev, *spec.inputs.values()]),
         "device": str(getattr(tagger, "device", "cpu")),
         "threads": spec.threads,
         "wall_seconds": round(time.perf_counter() - started, 2),
@@ -226,11 +240,13 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 
 def load_model(model_json: str | Path, rebuild: Callable[[RunSpec, dict], Tagger], *, threads: int = 1,
-               extra: dict[str, Any] | None = None) -> tuple[RunSpec, dict[str, Any], Tagger, Callable[[str], None]]:
-    """Rebuild a trained model from its artifact: (spec, manifest, tagger, load(checkpoint))."""
+               extra: dict[str, Any] | None = None, inputs: dict[str, str | Path] | None = None,
+               ) -> tuple[RunSpec, dict[str, Any], Tagger, Callable[[str], None]]:
+    """Rebuild a trained model from its artifact: (spec, manifest, tagger, load(checkpoint)).
+    ``inputs`` (the evaluation job's files) reach ``rebuild`` as ``spec.inputs``."""
     model_json = Path(model_json)
     manifest = read_manifest(model_json)
-    spec = RunSpec.from_manifest(manifest, threads=threads, extra=extra)
+    spec = RunSpec.from_manifest(manifest, threads=threads, extra=extra, inputs=inputs)
     seed_everything(spec.seed, spec.threads)
     tagger = rebuild(spec, manifest["state"])
     entries = {entry["checkpoint"]: entry for entry in manifest["trace"]}
@@ -256,12 +272,15 @@ def evaluate_target(
     max_sentences: dict[str, int | None] | None = None,
     threads: int = 1,
     extra: dict[str, Any] | None = None,
+    inputs: dict[str, str | Path] | None = None,
 ) -> dict[str, Any]:
     """Score one target with a saved model: pick a checkpoint per selection criterion (target
     dev scored at every checkpoint), score the test set, write metrics and predictions.
-    ``max_sentences`` caps the target's dev/test tables (the plan's caps)."""
+    ``max_sentences`` caps the target's dev/test tables (the plan's caps); ``inputs`` are
+    method-specific files (a word-space method's target vectors)."""
     started = time.perf_counter()
-    spec, manifest, tagger, load = load_model(model_json, rebuild, threads=threads, extra=extra)
+    inputs = {**(inputs or {}), "test": test_path, **({"dev": dev_path} if dev_path else {})}
+    spec, manifest, tagger, load = load_model(model_json, rebuild, threads=threads, extra=extra, inputs=inputs)
     caps = dict(max_sentences or {})
     test = load_eval_set(Path(test_path), target, "test", caps.get("test"))
     dev = None if dev_path is None else load_eval_set(Path(dev_path), target, "dev", caps.get("dev"))
@@ -273,6 +292,7 @@ def evaluate_target(
     metrics = {
         "plan": spec.plan, "task": spec.task, "kind": spec.kind, "source": spec.source,
         "method": spec.method, "setting": spec.setting, "seed": spec.seed, "target": target,
+        **({"space": spec.space, "direction": spec.direction} if spec.space else {}),
         "results": results,
         "target_dev_scores": dev_scores,
         "n_params": manifest["n_params_excl_word_embeddings"],
@@ -283,7 +303,7 @@ def evaluate_target(
         # The model artifact's manifest and the checkpoints it holds are inputs like the data.
         "artifacts": {"model": str(model_json), "training_inputs": manifest["inputs"],
                       "training_versions": manifest["versions"]},
-        "inputs": input_hashes([model_json, test_path, *([dev_path] if dev_path else [])]),
+        "inputs": input_hashes([model_json, *spec.inputs.values()]),
         "checkpoints": {str(p): e["sha256"] for p, e in zip(checkpoint_files, manifest["trace"])},
         "device": str(getattr(tagger, "device", "cpu")),
         "threads": threads,

@@ -8,6 +8,8 @@ from __future__ import annotations
 IMPLEMENTED: dict[str, set[str]] = {
     "source_mono": {"char", "nochar"},
     "encoder_transfer": {"default"},
+    "cross_word": {"char", "nochar"},
+    "cross_shared": {"default"},
 }
 
 

@@ -29,7 +29,10 @@ PREDICT_BATCH = 256
 class BiLSTMCRFTagger:
     """The model plus its vocabularies and training schedule (an ``xlt.training.Tagger``)."""
 
-    def __init__(self, spec: RunSpec, words: Vocab, chars: Vocab | None, labels: Vocab) -> None:
+    def __init__(self, spec: RunSpec, words: Vocab, chars: Vocab | None, labels: Vocab,
+                 word_vectors: torch.Tensor | None = None) -> None:
+        """``word_vectors``: fixed word embeddings, one row per word of ``words`` (frozen:
+        Cross-Word's common space must stay shared with the target); else random, trained."""
         hp = spec.hparams
         self.spec, self.hp = spec, hp
         self.scheme = to_training_scheme(spec.kind, hp)
@@ -48,8 +51,11 @@ class BiLSTMCRFTagger:
             hidden=int(hp["hidden"]),
             dropout=float(hp["dropout"]),
             use_char=self.use_char,
+            pretrained_words=word_vectors,
+            freeze_words=word_vectors is not None,
+            shared_lstm=bool(hp.get("shared_lstm", False)),
         )
-        self.optimizer = make_optimizer(hp, self.model.parameters())
+        self.optimizer = make_optimizer(hp, [p for p in self.model.parameters() if p.requires_grad])
         self.train_ids: list[tuple] = []
         self.train_tag_ids: list[list[int]] = []
 

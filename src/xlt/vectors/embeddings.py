@@ -14,7 +14,7 @@ downloads the papers' ``wiki.<lang>.vec`` files instead and only reads them here
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from typing import TYPE_CHECKING, Any
@@ -83,13 +83,15 @@ def _parse_header(path: PathLikeStr, line: str) -> tuple[int, int]:
     return rows, dim
 
 
-def iter_vec(path: PathLikeStr, dim: int | None = None) -> Iterator[tuple[int, str, np.ndarray]]:
+def iter_vec(path: PathLikeStr, dim: int | None = None,
+             keep: Collection[str] | None = None) -> Iterator[tuple[int, str, np.ndarray]]:
     """(line number, word, vector) of each row of a ``.vec`` file, checked.
 
     Raises InputError naming the file and line when the header is malformed or its dimension
     differs from ``dim`` (when given), when a row has a number of values other than the
     header's dimension or a value that is not a number, and when the file holds fewer rows
-    than its header announces.
+    than its header announces. ``keep``: yield only the rows of these words, and parse only
+    their values (picking a corpus's words out of a 2M-word file); every row is still counted.
     """
     with open(path, encoding="utf-8", newline="\n") as handle:
         try:
@@ -105,6 +107,9 @@ def iter_vec(path: PathLikeStr, dim: int | None = None) -> Iterator[tuple[int, s
         count = 0
         try:
             for lineno, line in enumerate(handle, start=2):
+                if keep is not None and line[:line.find(" ")] not in keep:
+                    count += 1
+                    continue
                 # fastText writes a space after the last value; words never contain ' '.
                 parts = line.rstrip("\r\n").rstrip(" ").split(" ")
                 if len(parts) != file_dim + 1:

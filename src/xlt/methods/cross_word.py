@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from xlt.errors import ConfigError
-from xlt.methods.common import RunSpec, label_inventory, load_sentences, to_training_scheme
+from xlt.methods.common import RunSpec, load_sentences
 from xlt.methods.source_mono import BiLSTMCRFTagger
 from xlt.vectors.embeddings import iter_vec
 from xlt.vocab import PAD, UNK, UNK_ID, Vocab
@@ -78,9 +78,16 @@ class CrossWordTagger(BiLSTMCRFTagger):
     """The BiLSTM-CRF over frozen vectors of a common space; ``_encode`` looks words up as
     :func:`lookup_keys` says (the base tagger's vocabulary lookup is exact)."""
 
-    def __init__(self, spec: RunSpec, words: Vocab, chars: Vocab | None, labels: Vocab,
-                 word_vectors: torch.Tensor) -> None:
-        super().__init__(spec, words, chars, labels, word_vectors=word_vectors)
+    @classmethod
+    def word_table(cls, spec: RunSpec, tokens: list[list[str]],
+                   source_dev: tuple) -> tuple[Vocab, torch.Tensor]:
+        """Train side: the source sentences' words in the common space (source-side vectors)."""
+        vectors = _check_space(spec, "vectors")
+        words, matrix, stats = space_vocabulary([*tokens, *source_dev[0]], vectors)
+        log.info("space %s (%s): %d vector rows of %s used, %d-d; %.1f%% of training tokens have a "
+                 "vector", spec.space, spec.direction, stats["rows_used"], vectors, stats["dim"],
+                 100 * _coverage(tokens, words))
+        return words, matrix
 
     def _encode(self, sentence: Sequence[str]) -> tuple[list[int], list[list[int]] | None]:
         words = [encode_word(self.words, w) for w in sentence]
@@ -106,25 +113,7 @@ def _coverage(sentences: Sequence[Sequence[str]], vocab: Vocab) -> float:
 
 
 def build(spec: RunSpec, train: tuple, source_dev: tuple) -> CrossWordTagger:
-    """Train-side model: the source sentences' words in the common space (source side)."""
-    vectors = _check_space(spec, "vectors")
-    hp = spec.hparams
-    tokens, tags, _ = train
-    keep = [i for i, sent in enumerate(tokens) if len(sent) <= int(hp["max_train_length"])]
-    tokens = [tokens[i] for i in keep]
-    scheme = to_training_scheme(spec.kind, hp)
-    train_tags = [scheme.encode(tags[i]) for i in keep]
-    words, matrix, stats = space_vocabulary([*tokens, *source_dev[0]], vectors)
-    chars = Vocab.build_chars(tokens) if bool(hp["use_char"]) else None
-    labels = Vocab.for_labels(label_inventory(spec, train_tags, scheme.name))
-    tagger = CrossWordTagger(spec, words, chars, labels, matrix)
-    tagger.train_ids = [tagger._encode(sent) for sent in tokens]
-    tagger.train_tag_ids = [labels.encode(t) for t in train_tags]
-    log.info("space %s (%s): %d vector rows of %s used, %d-d; %.1f%% of training tokens have a "
-             "vector; %d parameters (%d without word embeddings)", spec.space, spec.direction,
-             stats["rows_used"], vectors, stats["dim"], 100 * _coverage(tokens, words), tagger.n_params,
-             tagger.n_params_excl_word_embeddings)
-    return tagger
+    return CrossWordTagger.from_training_data(spec, train, source_dev)
 
 
 def rebuild(spec: RunSpec, state: dict) -> CrossWordTagger:
@@ -138,4 +127,4 @@ def rebuild(spec: RunSpec, state: dict) -> CrossWordTagger:
     chars = Vocab.from_dict(state["chars"]) if state["chars"] is not None else None
     log.info("target side %s: %d vector rows used; %.1f%% of target tokens have a vector", vectors,
              stats["rows_used"], 100 * _coverage(sentences, words))
-    return CrossWordTagger(spec, words, chars, Vocab.from_dict(state["labels"]), matrix)
+    return CrossWordTagger(spec, words, chars, Vocab.from_dict(state["labels"]), word_vectors=matrix)

@@ -60,7 +60,15 @@ class BiLSTMCRFTagger:
         self.train_tag_ids: list[list[int]] = []
 
     @classmethod
-    def from_training_data(cls, spec: RunSpec, train: tuple) -> BiLSTMCRFTagger:
+    def word_table(cls, spec: RunSpec, tokens: list[list[str]],
+                   source_dev: tuple) -> tuple[Vocab, torch.Tensor | None]:
+        """The word vocabulary and, for fixed vectors, its rows (``None``: random, trained):
+        here the training words. Cross-Word overrides it with vectors of a common space."""
+        hp = spec.hparams
+        return Vocab.build(tokens, min_count=int(hp["min_word_count"]), lowercase=bool(hp["lowercase"])), None
+
+    @classmethod
+    def from_training_data(cls, spec: RunSpec, train: tuple, source_dev: tuple) -> BiLSTMCRFTagger:
         """Vocabularies from the (length-filtered) training sentences, then the model."""
         hp = spec.hparams
         tokens, tags, _ = train
@@ -70,10 +78,10 @@ class BiLSTMCRFTagger:
         tokens = [tokens[i] for i in keep]
         scheme = to_training_scheme(spec.kind, hp)
         train_tags = [scheme.encode(tags[i]) for i in keep]
-        words = Vocab.build(tokens, min_count=int(hp["min_word_count"]), lowercase=bool(hp["lowercase"]))
+        words, word_vectors = cls.word_table(spec, tokens, source_dev)
         chars = Vocab.build_chars(tokens) if bool(hp["use_char"]) else None
         labels = Vocab.for_labels(label_inventory(spec, train_tags, scheme.name))
-        tagger = cls(spec, words, chars, labels)
+        tagger = cls(spec, words, chars, labels, word_vectors=word_vectors)
         tagger.train_ids = [tagger._encode(sent) for sent in tokens]
         tagger.train_tag_ids = [labels.encode(t) for t in train_tags]
         log.info(
@@ -144,7 +152,7 @@ class BiLSTMCRFTagger:
 
 
 def build(spec: RunSpec, train: tuple, source_dev: tuple) -> BiLSTMCRFTagger:
-    return BiLSTMCRFTagger.from_training_data(spec, train)
+    return BiLSTMCRFTagger.from_training_data(spec, train, source_dev)
 
 
 def rebuild(spec: RunSpec, state: dict) -> BiLSTMCRFTagger:

@@ -374,3 +374,153 @@ def test_cross_shared_requires_tied_lstms_and_word_space_methods_need_their_spac
     with pytest.raises(ConfigError, match="word_space"):
         train_model(replace(spec, method="cross_word", hparams={**HPARAMS, "epochs": 1}), cross_word.build,
                     tmp_path / "m4")
+
+
+# --------------------------------------------------------------------------- Cross-Augmented
+
+ES_TRAIN = [
+    (["Juan", "vive", "en", "Madrid", "."], ["B-PER", "O", "O", "B-LOC", "O"]),
+    (["el", "gato", "duerme", "."], ["O", "O", "O", "O"]),
+    (["Juan", "duerme", "."], ["B-PER", "O", "O"]),
+    (["el", "gato", "vive", "en", "Madrid", "con", "Juan", "."], ["O", "O", "O", "O", "B-LOC", "O", "B-PER", "O"]),
+]
+
+
+@pytest.fixture()
+def augmented(spec, tables, space, tmp_path):
+    """Three trained base runs (Cross-Word no char / char, Cross-Shared) in the toy en-es space
+    and the spec of a Cross-Augmented run starting from them."""
+    from xlt.methods import cross_shared, cross_word
+
+    base = {}
+    for run, build, extra in (("cross_word/nochar", cross_word.build, {"use_char": False}),
+                              ("cross_word/char", cross_word.build, {}),
+                              ("cross_shared/default", cross_shared.build, {"shared_lstm": True})):
+        method, setting = run.split("/")
+        run_spec = replace(spec, method=method, setting=setting, hparams={**HPARAMS, **extra, "epochs": 4},
+                           space="es", direction="source_to_target", inputs={"vectors": space["vectors"]})
+        train_model(run_spec, build, tmp_path / run)
+        base[f"base_{method}_{setting}"] = tmp_path / run / "model.json"
+    target_train = _table(tmp_path / "es_train.parquet", ES_TRAIN * 3, "es")
+    hp = {**HPARAMS, "epochs": 2, "base_runs": ["cross_word/nochar", "cross_word/char", "cross_shared/default"],
+          "base_selection": "src_dev"}
+    return replace(spec, method="cross_augmented", setting="default", hparams=hp, space="es",
+                   direction="source_to_target",
+                   inputs={"vectors": space["vectors"], "target_vectors": space["target_vectors"],
+                           "target_train": target_train, **base})
+
+
+def test_length_threshold_is_uniform_over_the_lengths_and_admits_only_shorter_sentences():
+    import numpy as np
+
+    from xlt.methods.cross_augmented import admitted, sample_length_threshold
+
+    lengths = [7, 3, 12, 5, 12, 9]
+    rng = np.random.default_rng(0)
+    draws = [sample_length_threshold(lengths, rng) for _ in range(2000)]
+    assert min(draws) == 3 and max(draws) == 12  # U(min, max), both ends included
+    assert len(set(draws)) == 10  # every length in between, not only the observed ones
+    for threshold in (2, 3, 6, 12):
+        chosen = admitted(lengths, threshold)
+        assert all(lengths[i] <= threshold for i in chosen)
+        assert sorted(set(range(len(lengths))) - set(chosen)) == [i for i, n in enumerate(lengths) if n > threshold]
+
+
+def test_cross_augmented_picks_its_base_by_source_dev_and_records_rounds(augmented, tables, space, tmp_path):
+    from xlt.methods import cross_augmented
+    from xlt.methods.common import read_manifest
+
+    manifest = train_model(augmented, cross_augmented.build, tmp_path / "aug")
+    log = manifest["method_log"]
+    scores = {}
+    for c in log["base"]["candidates"]:
+        trace = read_manifest(c["model"])["trace"]
+        scores[c["run"]] = max(e["scores"]["en.dev"] for e in trace)
+        assert c["src_dev"] == scores[c["run"]]
+    assert log["base"]["src_dev"] == max(scores.values())
+    assert log["base"]["run"] == next(run for run, s in scores.items() if s == max(scores.values()))
+    assert [r["round"] for r in log["rounds"]] == [1, 2]
+    for r in log["rounds"]:
+        assert 3 <= r["length_threshold"] <= 8 and r["of"] == len(ES_TRAIN) * 3
+    # The target encoder and the target head add parameters to the base model's.
+    base_params = read_manifest(log["base"]["model"])["n_params_excl_word_embeddings"]
+    assert manifest["n_params_excl_word_embeddings"] > base_params
+    metrics = evaluate_target(tmp_path / "aug" / "model.json", cross_augmented.rebuild, "es", tables[("es", "test")],
+                              tables[("es", "dev")], tmp_path / "es" / "metrics.json", tmp_path / "es" / "p.parquet",
+                              selections=ALL_SELECTIONS, inputs={"target_vectors": space["target_vectors"]})
+    assert {r["selection"] for r in metrics["results"]} == set(ALL_SELECTIONS)
+    assert str(augmented.inputs["target_train"]) in manifest["inputs"]
+
+
+def test_pseudo_labels_never_read_the_target_gold_tags(augmented, tmp_path):
+    """Scrambling the target training table's tags changes neither the pseudo-labels nor
+    the trained weights."""
+    import random
+
+    from safetensors.torch import load_file
+
+    from xlt.methods import cross_augmented
+
+    rng = random.Random(0)
+    scrambled_rows = []
+    for tokens, tags in ES_TRAIN * 3:
+        scrambled_rows.append((tokens, [rng.choice(["B-PER", "B-ORG", "O", "B-MISC"]) for _ in tags]))
+    scrambled = replace(augmented, inputs={**augmented.inputs,
+                                           "target_train": _table(tmp_path / "scr.parquet", scrambled_rows, "es")})
+    pseudo = []
+    for run_spec in (augmented, scrambled):
+        train_model(run_spec, cross_augmented.build, tmp_path / str(len(pseudo)))  # seeds the RNGs as a job does
+        tagger = cross_augmented.build(run_spec, _load_train(run_spec), _load_dev(run_spec))
+        pseudo.append(tagger.pseudo_label(list(range(len(tagger.target_train)))))
+    assert pseudo[0] == pseudo[1] and any(any(t != 0 for t in s) for s in pseudo[0])
+    a, b = (json.loads((tmp_path / d / "model.json").read_text()) for d in ("0", "1"))
+    assert a["method_log"]["rounds"] == b["method_log"]["rounds"]
+    assert [e["sha256"] for e in a["trace"]] == [e["sha256"] for e in b["trace"]]
+    last = a["trace"][-1]["file"]
+    wa, wb = load_file(tmp_path / "0" / last), load_file(tmp_path / "1" / last)
+    assert wa.keys() == wb.keys() and all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def _load_train(run_spec):
+    from xlt.methods.common import load_sentences
+    return load_sentences(run_spec.train)
+
+
+def _load_dev(run_spec):
+    from xlt.methods.common import load_sentences
+    tokens, tags, ids = load_sentences(run_spec.source_dev)
+    return tokens, tags, ids
+
+
+@pytest.mark.parametrize("base_run", ["cross_word/char", "cross_shared/default"])
+def test_augmented_model_with_a_zero_target_encoder_predicts_as_its_source_model(augmented, space, tables, base_run):
+    """Feature augmentation adds nothing when the target encoder outputs zeros: the target
+    model then decodes exactly as the (base) source model, whatever its head's target block."""
+    from xlt.methods import cross_augmented, cross_word
+    from xlt.methods.common import load_model, load_sentences
+
+    only = replace(augmented, hparams={**augmented.hparams, "base_runs": [base_run]})
+    tagger = cross_augmented.build(only, _load_train(only), _load_dev(only))
+    model = tagger.model
+    with torch.no_grad():
+        for module in (model.target_encoder, model.target_char):
+            for name, p in module.named_parameters():
+                if not name.startswith("embedding"):  # the char embedding is the source's
+                    p.zero_()
+        model.target_projection.weight[:, model.source.encoder.output_dim:].normal_()
+    sentences = load_sentences(tables[("es", "test")])[0] + [s for s, _ in ES_TRAIN]
+    tagger.side = "target"
+    ours = tagger.predict(sentences)
+    tagger.side = "source"
+    target_words_as_source = [tagger.encode(s, "target") for s in sentences]
+    model.eval()
+    with torch.inference_mode():
+        batch = tagger._batch(target_words_as_source)
+        source_ids = model.decode_source(batch)
+    assert ours == [tagger.scheme.decode(tagger.labels.decode(ids)) for ids in source_ids]
+    # ... and that source model is the base run's checkpoint, unchanged.
+    base_json = augmented.inputs["base_" + base_run.replace("/", "_")]
+    _, _, base, load = load_model(base_json, cross_word.rebuild,
+                                  inputs={"target_vectors": space["target_vectors"], "test": tables[("es", "test")]})
+    load(tagger.base["checkpoint"])
+    assert base.predict(sentences) == ours

@@ -16,8 +16,10 @@ def _config(**overrides):
 def test_default_plan_runs_every_setting_and_seed():
     plan = Plan(_config())
     runs = list(plan.runs())
-    # (2 source_mono settings + 1 encoder setting) x 2 tasks x 2 seeds.
-    assert len(runs) == 3 * 2 * 2
+    # (2 source_mono settings + 1 encoder setting) x 2 tasks x 2 seeds, and Bari's Cross-*
+    # (2 Cross-Word settings, Cross-Shared, Cross-Augmented) x 5 target spaces x 2 seeds.
+    assert len(runs) == 3 * 2 * 2 + 4 * 5 * 2
+    assert {r.space for r in runs if r.method == "cross_augmented"} == {"es", "nl", "de", "ar", "fi"}
     assert {r.seed for r in runs} == {1, 2}
     assert plan.method_params("source_mono", "nochar")["use_char"] is False
 
@@ -91,5 +93,20 @@ def test_word_space_mistakes_are_named(targets, direction, message):
     config["methods"]["cross_word"]["word_space"] = {"mapping": "unsupervised", "direction": direction}
     config["experiments"] = [{"task": "ner", "source": "en", "targets": targets, "method": "cross_word",
                               "settings": ["char"]}]
+    with pytest.raises(ConfigError, match=message):
+        Plan(config)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda c: c["experiments"].__setitem__(slice(None), [e for e in c["experiments"] if e["method"] != "cross_shared"]),
+     "cross_shared/default, which needs its own experiment"),
+    (lambda c: next(e for e in c["experiments"] if e["method"] == "cross_augmented")["targets"].append("it"),
+     r"targets \['it'\], which its base"),
+    (lambda c: c["methods"]["cross_augmented"]["params"].__setitem__("base_runs", ["cross_word"]),
+     "is not 'method/setting'"),
+])
+def test_cross_augmented_needs_its_base_runs_in_the_plan(edit, message):
+    config = _config()
+    edit(config)
     with pytest.raises(ConfigError, match=message):
         Plan(config)

@@ -69,14 +69,24 @@ def test_statuses(fake_paper, results, stats):
     assert cell(long, "Source-Mono char", "es")["status"] == "ok"
     assert cell(long, "Source-Mono char", "pair")["status"] == "reported only"
     assert cell(long, "Source-Mono nochar", "es")["status"] == "not run"
-    assert cell(long, "Cross-Augmented", "es")["status"] == "not implemented"
+    assert cell(long, "UniTrans", "es")["status"] == "not implemented"
     cited = cell(long, "Somebody et al. (2012)", "es")
     assert cited["reported_value"] == pytest.approx(59.30) and pd.isna(cited["ours_mean"])
 
 
+def test_a_run_blocked_by_a_missing_resource_names_it(fake_paper, results, stats):
+    blocked = [{"task": "ner", "source": "en", "method": "source_mono", "setting": "nochar", "target": "es",
+                "missing": ["conll2002_es_train"]}]
+    long = tables.render_table(table(fake_paper, "results"), results, stats, blocked)
+    assert cell(long, "Source-Mono nochar", "es")["status"] == "missing resource conll2002_es_train"
+    assert cell(long, "Source-Mono char", "es")["status"] == "ok"  # another setting: not blocked
+    assert pd.isna(cell(long, "Source-Mono nochar", "es")["ours_mean"])
+
+
 def test_registry():
     assert IMPLEMENTED == {"source_mono": {"char", "nochar"}, "encoder_transfer": {"default"},
-                           "cross_word": {"char", "nochar"}, "cross_shared": {"default"}}
+                           "cross_word": {"char", "nochar"}, "cross_shared": {"default"},
+                           "cross_augmented": {"default"}}
     assert is_implemented("source_mono", "char")
     assert not is_implemented("source_mono", "glove")
     assert not is_implemented("unitrans", "default")
@@ -153,7 +163,7 @@ def test_wide_and_markdown(fake_paper, results, stats):
     assert line["es ours"] == "62.00 ± 2.00 (n=3)"
     assert line["es diff"] == "+1.00"
     assert line["Lang. pair"] == "en-{es,de}"
-    assert wide.set_index("row").loc["Cross-Augmented", "es ours"] == "not implemented"
+    assert wide.set_index("row").loc["UniTrans", "es ours"] == "not implemented"
     markdown = tables.markdown_table(fake_paper, results_table, wide)
     assert "| 61.00 ± 1.00 " in markdown and "| 62.00 ± 2.00 (n=3) " in markdown
     assert "| +1.00 " in markdown

@@ -78,6 +78,37 @@ class Plan:
                 for target in exp.targets:
                     self.space_direction(exp.method, target)  # fails early on a bad value
             self._experiments[key] = exp
+        for exp in self._experiments.values():
+            self._check_base_runs(exp)
+
+    def base_runs(self, method: str, setting: str) -> list[tuple[str, str]]:
+        """(method, setting) of the trained runs a method starts from (Cross-Augmented's
+        ``base_runs``: the Cross-* models of the same space and seed); empty for the others."""
+        runs = self.method_params(method, setting).get("base_runs") or []
+        out = []
+        for run in runs:
+            base_method, _, base_setting = str(run).partition("/")
+            if not base_setting:
+                raise ConfigError(f"methods.{method}.params.base_runs: {run!r} is not 'method/setting'")
+            out.append((base_method, base_setting))
+        return out
+
+    def _check_base_runs(self, exp: Experiment) -> None:
+        for setting in exp.settings:
+            for base_method, base_setting in self.base_runs(exp.method, setting):
+                base = self._experiments.get((exp.task, exp.source, base_method))
+                if base is None or base_setting not in base.settings or not self.word_space(base_method):
+                    raise ConfigError(
+                        f"experiments: {exp.method} starts from {base_method}/{base_setting}, which needs "
+                        f"its own experiment (task {exp.task}, source {exp.source}, a word-space method)")
+                missing = [t for t in exp.targets if t not in base.targets]
+                if missing:
+                    raise ConfigError(f"experiments: {exp.method} targets {missing}, which its base "
+                                      f"{base_method}/{base_setting} does not train")
+                for target in exp.targets:
+                    if self.space_direction(base_method, target) != self.space_direction(exp.method, target):
+                        raise ConfigError(f"{exp.method} and its base {base_method} map {target} in "
+                                          "different directions: they must share the word space")
 
     def experiments(self) -> list[Experiment]:
         return list(self._experiments.values())

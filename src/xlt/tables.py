@@ -309,8 +309,20 @@ def _decimals(table: Table, metric: str) -> int:
     return 3 if table.unit == "fraction" else 2
 
 
+#: Keys a blocked run (``blocked`` of :func:`render_table`) is matched on.
+BLOCKED_KEYS = ("task", "source", "method", "setting", "target")
+
+
+def _missing(query: dict[str, Any], blocked: Sequence[dict[str, Any]]) -> list[str]:
+    """Resources missing for the run a query asks for (empty: none known to be missing)."""
+    for entry in blocked:
+        if all(query.get(k) in (None, entry.get(k)) for k in BLOCKED_KEYS if k in entry):
+            return list(entry["missing"])
+    return []
+
+
 def _status(table: Table, column: Column, row: Row, query: dict[str, Any],
-            ours: Ours | None) -> str:
+            ours: Ours | None, blocked: Sequence[dict[str, Any]] = ()) -> str:
     if row.cited:
         return STATUS_CITED
     if column.kind == "text" or table.kind == "text":
@@ -321,7 +333,10 @@ def _status(table: Table, column: Column, row: Row, query: dict[str, Any],
             return STATUS_REPORTED_ONLY
         if not is_implemented(method, query.get("setting")):
             return STATUS_NOT_IMPLEMENTED
-    return STATUS_OK if ours is not None and ours.value is not None else STATUS_NOT_RUN
+    if ours is not None and ours.value is not None:
+        return STATUS_OK
+    missing = _missing(query, blocked) if table.kind == "results" else []
+    return f"missing resource {', '.join(missing)}" if missing else STATUS_NOT_RUN
 
 
 def _row_note(row: Row) -> str:
@@ -331,8 +346,13 @@ def _row_note(row: Row) -> str:
     return "; ".join(parts)
 
 
-def render_table(table: Table, results: pd.DataFrame, stats: pd.DataFrame | None) -> pd.DataFrame:
-    """Long form: one row per (table row, column) with reported and our numbers and a status."""
+def render_table(table: Table, results: pd.DataFrame, stats: pd.DataFrame | None,
+                 blocked: Sequence[dict[str, Any]] = ()) -> pd.DataFrame:
+    """Long form: one row per (table row, column) with reported and our numbers and a status.
+
+    ``blocked``: runs the plan could not make, each ``{task, source, method, setting, target,
+    missing: [resource ids]}``; a cell without a result that asks for one says which
+    resources are missing instead of "not run"."""
     records = []
     for row_index, row in enumerate(table.rows):
         for column in table.columns:
@@ -348,7 +368,7 @@ def render_table(table: Table, results: pd.DataFrame, stats: pd.DataFrame | None
                     ours = our_result(results, query, table.unit)
                 elif table.kind == "dataset_stats":
                     ours = our_count(stats, query)
-            status = _status(table, column, row, query, ours)
+            status = _status(table, column, row, query, ours, blocked)
             if status != STATUS_OK:
                 ours = None
             decimals = _decimals(table, metric)
@@ -455,11 +475,13 @@ def read_stats(path: str | Path | None) -> pd.DataFrame | None:
 
 def write_paper_tables(paper_yaml: str | Path, results_csvs: Sequence[str | Path],
                        stats_csv: str | Path | None, out_dir: str | Path,
-                       fig_dir: str | Path, provenance: str = "") -> dict[str, pd.DataFrame]:
+                       fig_dir: str | Path, provenance: str = "",
+                       blocked: Sequence[dict[str, Any]] = ()) -> dict[str, pd.DataFrame]:
     """Render every table of one paper: <out_dir>/<id>.csv and .md, <fig_dir>/<paper>_<id>.png.
 
     ``provenance`` (``xlt.plan.Plan.describe``: which plan, stand-ins, caps, seeds) is printed
     under every table and figure, so that "ours" is never read as the paper's setting.
+    ``blocked``: runs left out for missing resources (:func:`render_table`).
     Returns the long form of each table by id.
     """
     from xlt.figures import plot_table  # matplotlib is only needed here
@@ -472,7 +494,7 @@ def write_paper_tables(paper_yaml: str | Path, results_csvs: Sequence[str | Path
     fig_dir.mkdir(parents=True, exist_ok=True)
     rendered = {}
     for table in paper.tables:
-        long = render_table(table, results, stats)
+        long = render_table(table, results, stats, blocked)
         wide = wide_table(table, long)
         with atomic_path(out_dir / f"{table.id}.csv") as tmp:
             wide.assign(plan=provenance).to_csv(tmp, index=False)

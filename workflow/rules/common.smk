@@ -97,6 +97,17 @@ def train_inputs(wildcards):
     }
     if has_word_space(wildcards.method):
         files["vectors"] = word_space_vectors(wildcards.method, exp.source, wildcards.space)[0]
+    bases = PLAN.base_runs(wildcards.method, wildcards.setting)
+    if bases:
+        # Cross-Augmented: the target's unlabeled train sentences in the same space, and the
+        # trained Cross-* runs (same space and seed) it starts from.
+        files["target_vectors"] = word_space_vectors(wildcards.method, exp.source, wildcards.space)[1]
+        files["target_train"] = data_table(exp.task, wildcards.space, "train")
+        for base_method, base_setting in bases:
+            base_dir = model_dir_pattern(base_method).format(
+                task=exp.task, source=exp.source, method=base_method, setting=base_setting,
+                space=wildcards.space, seed=wildcards.seed)
+            files[f"base_{base_method}_{base_setting}"] = f"{base_dir}/model.json"
     return files
 
 
@@ -113,14 +124,50 @@ def eval_inputs(wildcards):
     return files
 
 
+def missing_manual(task, lang, split):
+    """Manual resources the canonical table (task, lang, split) needs and the config does not
+    provide (``manual_files``)."""
+    corpus_task = PLAN.catalog_task(task)
+    if not CATALOG.has_corpus(corpus_task, lang, split):
+        return []
+    return [entry.resource.id for entry in CATALOG.corpus(corpus_task, lang, split).entries
+            if entry.resource.manual and entry.resource.id not in config["manual_files"]]
+
+
+def run_blockers(run, target):
+    """Missing manual resources of one (run, target): the source's train/dev tables, the
+    target's evaluation tables, and the target's unlabeled train table for methods that read
+    it (Cross-Augmented: German CoNLL-2003 train is licensed)."""
+    keys = [(run.task, run.source, "train"), (run.task, run.source, "dev")]
+    keys += [(run.task, target, split) for split in PLAN.eval_splits(run.task, target, CATALOG)]
+    if PLAN.base_runs(run.method, run.setting):
+        keys.append((run.task, run.space, "train"))
+    return sorted({rid for key in keys for rid in missing_manual(*key)})
+
+
 def metrics_files():
-    """One metrics.json per (run, target) of the plan."""
+    """One metrics.json per (run, target) of the plan, but those a missing manual resource
+    blocks (their table cells name the resource: blocked_runs)."""
     return [
         os.path.join(EVAL_DIR.format(task=run.task, source=run.source, method=run.method,
                                      setting=run.setting, seed=run.seed, target=target), "metrics.json")
         for run in PLAN.runs()
         for target in PLAN.run_targets(run)
+        if not run_blockers(run, target)
     ]
+
+
+def blocked_runs():
+    """(task, source, method, setting, target) the plan leaves out, with what is missing."""
+    out = []
+    for run in PLAN.runs():
+        for target in PLAN.run_targets(run):
+            missing = run_blockers(run, target)
+            entry = {"task": run.task, "source": run.source, "method": run.method, "setting": run.setting,
+                     "target": target, "missing": missing}
+            if missing and entry not in out:
+                out.append(entry)
+    return out
 
 
 def stats_tables():
@@ -182,11 +229,24 @@ def vectors_file(name):
 
 
 def mapping_pairs():
-    """(src, tgt) of every mapping of the plan: configured pairs in both directions."""
+    """(src, tgt) of the configured pairs, in both directions (mapped in both modes)."""
     pairs = []
     for a, b in config["mapping"]["pairs"]:
         pairs += [(a, b), (b, a)]
     return pairs
+
+
+def used_mappings():
+    """(mode, src, tgt) of the mappings other stages read: the translation's and each
+    word-space method's common spaces (built, evaluated and tabled even when ``mapping.pairs``
+    does not list them)."""
+    used = [(config["translation"]["mode"], src, tgt) for src, tgt in config["translation"]["pairs"]]
+    for exp in PLAN.experiments():
+        space = PLAN.word_space(exp.method)
+        for target in exp.targets if space else ():
+            forward = PLAN.space_direction(exp.method, target) == "source_to_target"
+            used.append((space["mapping"], *((exp.source, target) if forward else (target, exp.source))))
+    return used
 
 
 def mapping_pair(src, tgt):
@@ -215,9 +275,12 @@ def mapping_eval_inputs(wildcards):
 
 
 def mapping_eval_files():
+    """The mapping table's rows: configured pairs and split-half sanity rows in both modes,
+    and every mapping another stage uses."""
     names = [(src, tgt) for src, tgt in mapping_pairs()]
     names += [(f"{lang}.a", f"{lang}.b") for lang in config["mapping"].get("split_half", [])]
-    return [f"results/mapping/{mode}/{src}-{tgt}/eval.json" for src, tgt in names for mode in MAPPING_MODES]
+    rows = {(mode, src, tgt) for src, tgt in names for mode in MAPPING_MODES} | set(used_mappings())
+    return [f"results/mapping/{mode}/{src}-{tgt}/eval.json" for mode, src, tgt in sorted(rows)]
 
 
 def translation_inputs(wildcards):

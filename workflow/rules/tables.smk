@@ -54,6 +54,7 @@ for _paper in config["papers"]:
         params:
             paper=_paper,
             provenance=PLAN.describe(),
+            blocked=blocked_runs(),
         log:
             f"results/logs/tables/{_paper}.log",
         threads: 1

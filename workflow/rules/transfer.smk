@@ -7,18 +7,22 @@
 #
 # Resources are the workflow's own needs (rule `resources:`); cluster settings (partitions,
 # accounts) belong to the user's Slurm profile (profiles/slurm). GPU rules ask for `gpu=1`
-# and fall back to the CPU where none is visible.
+# and fall back to the CPU where none is visible. The BiLSTM-CRF models are small enough
+# that a second thread buys little (their recurrences are sequential): one thread each lets
+# two trainings share a 2-core machine, where two threads each would run them one by one.
 TRANSFER_METHODS = {
     # Bari et al. 2020 Source-Mono: BiLSTM-CRF (random word embeddings, optional chars).
     "source_mono": {
         "train": {"mem_mb": 4000, "runtime": 240},
         "evaluate": {"mem_mb": 2000, "runtime": 30},
+        "train_threads": 1,
         "eval_threads": 1,
     },
     # Wu & Dredze 2019 model transfer: fine-tune a multilingual encoder on the source.
     "encoder_transfer": {
         "train": {"mem_mb": 12000, "runtime": 720, "gpu": 1},
         "evaluate": {"mem_mb": 6000, "runtime": 60, "gpu": 1},
+        "train_threads": 2,
         "eval_threads": 2,
     },
     # Bari et al. 2020 Cross-Word / Cross-Shared: the BiLSTM-CRF over frozen word vectors in
@@ -27,11 +31,21 @@ TRANSFER_METHODS = {
     "cross_word": {
         "train": {"mem_mb": 8000, "runtime": 240},
         "evaluate": {"mem_mb": 8000, "runtime": 30},
+        "train_threads": 1,
         "eval_threads": 1,
     },
     "cross_shared": {
         "train": {"mem_mb": 8000, "runtime": 240},
         "evaluate": {"mem_mb": 8000, "runtime": 30},
+        "train_threads": 1,
+        "eval_threads": 1,
+    },
+    # Bari et al. 2020 Cross-Augmented: starts from the Cross-* runs of the same space and
+    # seed; reads the target's unlabeled training sentences and both sides' vectors.
+    "cross_augmented": {
+        "train": {"mem_mb": 8000, "runtime": 480},
+        "evaluate": {"mem_mb": 8000, "runtime": 30},
+        "train_threads": 1,
         "eval_threads": 1,
     },
 }
@@ -55,7 +69,7 @@ for _method, _needs in TRANSFER_METHODS.items():
             f"{model_dir_pattern(_method)}/train.log",
         wildcard_constraints:
             method=_method,
-        threads: 2
+        threads: _needs["train_threads"]
         resources:
             **_needs["train"],
         conda:

@@ -18,4 +18,5 @@ with logs.to_file(snakemake.log[0]):
         out_dir=Path(snakemake.output.csv[0]).parent,
         fig_dir=Path(snakemake.output.png[0]).parent,
         provenance=snakemake.params.provenance,
+        blocked=snakemake.params.blocked,
     )

@@ -146,6 +146,16 @@ def make_optimizer(hparams: dict[str, Any], parameters) -> torch.optim.Optimizer
     raise ValueError(f"unknown optimizer {name!r} (sgd or adam)")
 
 
+def optimizer_step(optimizer: torch.optim.Optimizer, model: torch.nn.Module, loss: torch.Tensor,
+                   clip: float) -> float:
+    """One update: gradients of ``loss``, norm clipped to ``clip`` (Bari et al.: 5.0), step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
+    optimizer.step()
+    return loss.item()
+
+
 def seed_everything(seed: int, threads: int) -> None:
     """Same config + same seed => same numbers on CPU."""
     random.seed(seed)
@@ -215,6 +225,8 @@ def train_model(spec: RunSpec, build: Callable[[RunSpec, tuple, tuple], Tagger],
         "checkpoint_dtype": dtype,
         "n_params": int(tagger.n_params),
         "n_params_excl_word_embeddings": int(tagger.n_params_excl_word_embeddings),
+        # What a method decided while training (Cross-Augmented: its base run, each round's draw).
+        **({"method_log": tagger.method_log()} if hasattr(tagger, "method_log") else {}),
         "config": {"task": spec.task_config, "hparams": spec.hparams, "max_sentences": spec.max_sentences},
         "versions": package_versions(),
         "inputs": input_hashes([spec.train, spec.source_dev, *spec.inputs.values()]),

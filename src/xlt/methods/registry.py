@@ -10,6 +10,7 @@ IMPLEMENTED: dict[str, set[str]] = {
     "encoder_transfer": {"default"},
     "cross_word": {"char", "nochar"},
     "cross_shared": {"default"},
+    "cross_augmented": {"default"},
 }
 
 

@@ -16,7 +16,7 @@ import torch
 
 from xlt.batching import bucket_batches, make_bilstm_batch
 from xlt.checkpoints import count_parameters
-from xlt.methods.common import RunSpec, label_inventory, make_optimizer, to_training_scheme
+from xlt.methods.common import RunSpec, label_inventory, make_optimizer, optimizer_step, to_training_scheme
 from xlt.models.bilstm_crf import BiLSTMCRF
 from xlt.training import OnUpdate
 from xlt.vocab import Vocab
@@ -24,6 +24,12 @@ from xlt.vocab import Vocab
 log = logging.getLogger("xlt.methods.source_mono")
 
 PREDICT_BATCH = 256
+
+
+def bari_learning_rate(hp: dict, epoch: int) -> float:
+    """Bari et al.: ``lr = max(lr0 / (1 + decay * epoch), min_lr)``, epoch counted from 0
+    (``epoch`` here counts from 1, as ``xlt.training.fit``)."""
+    return max(float(hp["lr"]) / (1.0 + float(hp["lr_decay"]) * (epoch - 1)), float(hp["min_lr"]))
 
 
 class BiLSTMCRFTagger:
@@ -119,10 +125,8 @@ class BiLSTMCRFTagger:
 
     def train_epoch(self, epoch: int, on_update: OnUpdate) -> float:
         hp = self.hp
-        # Bari et al.: lr = max(lr0 / (1 + decay * epoch), 1e-4), epoch counted from 0.
-        lr = max(float(hp["lr"]) / (1.0 + float(hp["lr_decay"]) * (epoch - 1)), float(hp["min_lr"]))
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
+            group["lr"] = bari_learning_rate(hp, epoch)
         self.model.train()
         batches = bucket_batches(
             [len(w) for w, _ in self.train_ids], int(hp["batch_size"]), shuffle=True,
@@ -131,13 +135,9 @@ class BiLSTMCRFTagger:
         total = 0.0
         for indices in batches:
             batch = self._batch([self.train_ids[i] for i in indices], [self.train_tag_ids[i] for i in indices])
-            loss = self.model.loss(batch)
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), float(hp["clip"]))
-            self.optimizer.step()
-            total += loss.item()
-            on_update(loss.item())
+            value = optimizer_step(self.optimizer, self.model, self.model.loss(batch), float(hp["clip"]))
+            total += value
+            on_update(value)
         return total / max(len(batches), 1)
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:

@@ -63,14 +63,16 @@ class BiLSTMCRF(nn.Module):
     def n_trainable_params(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
-    def word_features(self, batch: BiLSTMBatch) -> Tensor:
-        """[word embedding ; char BiLSTM] per word, (B, T, input_dim)."""
+    def word_features(self, batch: BiLSTMBatch, char_encoder: CharBiLSTM | None = None) -> Tensor:
+        """[word embedding ; char BiLSTM] per word, (B, T, input_dim). ``char_encoder``
+        replaces the model's own (Cross-Augmented's target encoder reads the same words)."""
         features = self.word_embedding(batch.word_ids)
-        if self.char_encoder is not None:
+        char_encoder = char_encoder if char_encoder is not None else self.char_encoder
+        if char_encoder is not None:
             if batch.char_ids is None:
                 raise ValueError("this model uses characters but the batch has no char_ids")
             b, t, c = batch.char_ids.shape
-            chars = self.char_encoder(batch.char_ids.reshape(b * t, c)).reshape(b, t, -1)
+            chars = char_encoder(batch.char_ids.reshape(b * t, c)).reshape(b, t, -1)
             features = torch.cat([features, chars], dim=2)
         return features
 

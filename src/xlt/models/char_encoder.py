@@ -19,10 +19,15 @@ class CharBiLSTM(nn.Module):
     backward state being that LSTM's final state over the reversed characters.
     """
 
-    def __init__(self, n_chars: int, char_dim: int = 25, hidden: int = 25, shared: bool = False) -> None:
+    def __init__(self, n_chars: int, char_dim: int = 25, hidden: int = 25, shared: bool = False,
+                 embedding: nn.Embedding | None = None) -> None:
+        """``embedding``: a character embedding owned by another encoder, to share (Bari's
+        Cross-Augmented target encoder shares the source's); else a new one."""
         super().__init__()
         self.shared = shared
-        self.embedding = nn.Embedding(n_chars, char_dim, padding_idx=PAD_ID)
+        if embedding is not None and (embedding.num_embeddings, embedding.embedding_dim) != (n_chars, char_dim):
+            raise ValueError(f"shared embedding is {tuple(embedding.weight.shape)}, expected ({n_chars}, {char_dim})")
+        self.embedding = embedding if embedding is not None else nn.Embedding(n_chars, char_dim, padding_idx=PAD_ID)
         self.lstm = nn.LSTM(char_dim, hidden, batch_first=True, bidirectional=not shared)
         self.output_dim = 2 * hidden
 

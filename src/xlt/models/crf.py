@@ -96,12 +96,19 @@ def viterbi_decode(
     history = torch.empty((seq_len, batch_size, num_tags), dtype=emissions.dtype, device=device)
     backpointers = torch.empty((seq_len, batch_size, num_tags), dtype=torch.long, device=device)
     best = torch.empty((batch_size, num_tags), dtype=emissions.dtype, device=device)
+    candidates = torch.empty((batch_size, num_tags, num_tags), dtype=emissions.dtype, device=device)
     torch.add(start, steps[0], out=history[0])
-    trans = transitions.unsqueeze(0)  # (1, K, K) so the broadcast below needs no copy
+    # candidates[b, j, i] = score of the best path ending in i, then moving to j at t: laid
+    # out so that the max runs over the contiguous last axis (a strided max over the middle
+    # axis was the step's main cost), into one buffer reused by every step.
+    trans_t = transitions.t().contiguous().unsqueeze(0)  # (1, K_to, K_from)
+    # Per-step views made once (indexing a tensor from Python costs as much as a small op).
+    previous = history.unsqueeze(2).unbind(0)  # (B, 1, K) each
+    current, pointers, emitted = history.unbind(0), backpointers.unbind(0), steps.unbind(0)
     for t in range(1, seq_len):
-        # candidates[b, i, j] = score of the best path ending in i, then moving to j at t.
-        torch.max(history[t - 1].unsqueeze(2) + trans, dim=1, out=(best, backpointers[t]))
-        torch.add(best, steps[t], out=history[t])
+        torch.add(previous[t - 1], trans_t, out=candidates)
+        torch.max(candidates, dim=2, out=(best, pointers[t]))
+        torch.add(best, emitted[t], out=current[t])
     last_step = (mask.sum(dim=1) - 1).view(1, batch_size, 1).expand(1, batch_size, num_tags)
     best_scores, last_tags = (history.gather(0, last_step).squeeze(0) + end).max(dim=1)
 
@@ -112,8 +119,9 @@ def viterbi_decode(
     backpointers = torch.where(mask.t().unsqueeze(2), backpointers, identity)
     paths = torch.empty((seq_len, batch_size, 1), dtype=torch.long, device=device)
     paths[seq_len - 1, :, 0] = last_tags
+    path_steps, pointers = paths.unbind(0), backpointers.unbind(0)
     for t in range(seq_len - 1, 0, -1):
-        torch.gather(backpointers[t], 1, paths[t], out=paths[t - 1])
+        torch.gather(pointers[t], 1, path_steps[t], out=path_steps[t - 1])
     return paths.squeeze(2).t().masked_fill(~mask, 0), best_scores
 
 

@@ -64,10 +64,12 @@ def test_result_tables_hold_every_run(fixture_run):
     ner = pd.read_csv(workdir / "results" / "tables" / "ner_f1.csv")
     pos = pd.read_csv(workdir / "results" / "tables" / "pos_acc.csv")
     # 2 source_mono settings + 1 encoder setting, 2 seeds, 4 targets, 3 selections; plus
-    # 2 cross_word settings + 1 cross_shared setting, 2 seeds, their one target space (es).
-    assert len(ner) == 3 * 2 * 4 * 3 + 3 * 2 * 1 * 3
+    # 2 cross_word settings + cross_shared + cross_augmented, 2 seeds, their one target space
+    # (es), 4 selections (tgt_test too: the default plan's Cross-* params, under the fixture's).
+    assert len(ner) == 3 * 2 * 4 * 3 + 4 * 2 * 1 * 4
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
-    assert set(ner["method"]) == {"source_mono", "encoder_transfer", "cross_word", "cross_shared"}
+    assert set(ner["method"]) == {"source_mono", "encoder_transfer", "cross_word", "cross_shared", "cross_augmented"}
+    assert set(ner.loc[ner["method"] == "cross_augmented", "selection"]) == {"src_dev", "tgt_dev", "tgt_test", "last"}
     assert ner["f1"].between(0, 100).all()
     # 1 source_mono setting + 1 encoder setting, 2 seeds, 2 targets, 3 selections.
     assert len(pos) == 2 * 2 * 2 * 3
@@ -127,6 +129,17 @@ def test_cross_word_models_live_in_their_target_space(fixture_run):
     bari4 = pd.read_csv(workdir / "results" / "tables" / "bari2020_zero_resource_ner" / "table4.csv")
     row = bari4[bari4["row"] == "Cross-Word (No char LSTM), en → es"].iloc[0]
     assert "(n=2)" in row["F1° (tuned on src-dev) ours"]
+    # Cross-Augmented starts from one of the three runs of its space and seed, and reads the
+    # Spanish train table (tokens only) and both sides' vectors.
+    augmented = json.loads((workdir / "results" / "models" / "ner" / "en" / "cross_augmented" / "default" / "es"
+                            / "seed1" / "model.json").read_text())
+    base = augmented["method_log"]["base"]
+    assert base["run"] in {"cross_word/nochar", "cross_word/char", "cross_shared/default"}
+    assert base["model"] == f"results/models/ner/en/{base['run']}/es/seed1/model.json"
+    assert {"results/data/ner/es/train.parquet", "results/vectors/es/vectors.vec",
+            "results/mapping/unsupervised/en-es/vectors.vec"} <= set(augmented["inputs"])
+    row = bari4[bari4["row"] == "Cross-Augmented, en → es"].iloc[0]
+    assert "(n=2)" in row["F1• (tuned on tgt-test) ours"] and "(n=2)" in row["F1• -max (tgt-test) ours"]
 
 
 def test_vectors_mappings_and_translations_are_built(fixture_run):

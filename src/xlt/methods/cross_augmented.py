@@ -282,7 +282,7 @@ def build(spec: RunSpec, train: tuple, source_dev: tuple) -> CrossAugmentedTagge
         _grow_char_embedding(tagger.model, len(chars))
     tagger.chars = chars
     tagger.optimizer = make_optimizer(hp, [p for p in tagger.model.parameters() if p.requires_grad])
-    tagger.base = {k: v for k, v in base.items() if k != "model"} | {"model": str(base["model"])}
+    tagger.base = base  # paths are already strings (choose_base)
     tagger.source_train = [tagger.encode(s, "source") for s in tokens]
     tagger.source_tags = [labels.encode(t) for t in train_tags]
     tagger.target_train = [tagger.encode(s, "target") for s in target_tokens]

@@ -320,10 +320,10 @@ def space(tmp_path: Path) -> dict[str, Path]:
 
 def test_cross_word_trains_in_the_source_space_and_scores_target_words_in_theirs(spec, tables, space, tmp_path):
     from xlt.methods import cross_word
-    from xlt.methods.cross_word import lookup_keys, space_vocabulary
+    from xlt.vectors.lookup import lookup_keys, vector_table
 
     assert lookup_keys("Paris1") == ("Paris1", "paris1", "paris0")
-    vocab, matrix, stats = space_vocabulary([["Paris", "Smith", "xyz"]], space["vectors"])
+    vocab, matrix, stats = vector_table([["Paris", "Smith", "xyz"]], space["vectors"])
     assert vocab.symbols[2:] == ["paris", "smith"] and stats["rows_used"] == 2  # "unused" never read
     assert matrix[:2].abs().sum() == 0  # padding and unknown rows are zero
 
@@ -374,6 +374,68 @@ def test_cross_shared_requires_tied_lstms_and_word_space_methods_need_their_spac
     with pytest.raises(ConfigError, match="word_space"):
         train_model(replace(spec, method="cross_word", hparams={**HPARAMS, "epochs": 1}), cross_word.build,
                     tmp_path / "m4")
+
+
+def test_source_mono_gives_each_target_its_own_random_word_table(spec, tables, tmp_path):
+    """Bari's Source-Mono "random word-emb": a target's words never read the trained English
+    table (a shared word such as "." gets the target's own random row); the source reads it."""
+    from xlt.methods.common import load_model
+    from xlt.vocab import PAD, UNK
+
+    train_model(spec, source_mono.build, tmp_path / "model")
+    model_json = tmp_path / "model" / "model.json"
+    es_inputs = {"test": tables[("es", "test")], "dev": tables[("es", "dev")]}
+
+    _, manifest, english, load_en = load_model(model_json, source_mono.rebuild, target="en",
+                                               inputs={"test": tables[("en", "test")]})
+    load_en(manifest["trace"][-1]["checkpoint"])
+    trained = english.model.word_embedding.weight.detach().clone()
+    assert english.words.symbols == manifest["state"]["words"]["symbols"]
+
+    _, _, spanish, load_es = load_model(model_json, source_mono.rebuild, target="es", inputs=es_inputs)
+    load_es(manifest["trace"][-1]["checkpoint"])  # loads without the trained word table
+    words = sorted({w for toks, _ in ES for w in toks})
+    assert spanish.words.symbols == [PAD, UNK, *words]
+    table = spanish.model.word_embedding.weight.detach()
+    assert not table.requires_grad and table[0].abs().sum() == 0
+    dot_es, dot_en = table[spanish.words.id(".")], trained[english.words.id(".")]
+    assert not torch.equal(dot_es, dot_en)
+    # The characters and everything above the embeddings are the trained model's.
+    assert torch.equal(spanish.model.encoder.state_dict()["lstm.weight_ih_l0"],
+                       english.model.encoder.state_dict()["lstm.weight_ih_l0"])
+    # Same run and target, same table; another target (same words), another table.
+    _, _, again, _ = load_model(model_json, source_mono.rebuild, target="es", inputs=es_inputs)
+    assert torch.equal(again.model.word_embedding.weight, table)
+    _, _, other, _ = load_model(model_json, source_mono.rebuild, target="nl", inputs=es_inputs)
+    assert not torch.equal(other.model.word_embedding.weight, table)
+
+
+def test_source_mono_over_monolingual_vectors_reads_each_language_in_its_own(spec, tables, space, tmp_path):
+    """Setting *_monoemb: trained over the source's frozen vectors, scored with the target's
+    own (unmapped) vectors; without them the run fails naming the setting."""
+    from xlt.errors import ConfigError
+    from xlt.methods.common import load_model
+
+    mono = replace(spec, setting="nochar_monoemb",
+                   hparams={**HPARAMS, "use_char": False, "word_embeddings": "monolingual"},
+                   inputs={"vectors": space["vectors"]})
+    manifest = train_model(mono, source_mono.build, tmp_path / "model")
+    assert "words" not in manifest["state"] and str(space["vectors"]) in manifest["inputs"]
+    inputs = {"test": tables[("es", "test")], "target_vectors": space["target_vectors"]}
+    _, _, tagger, _ = load_model(tmp_path / "model" / "model.json", source_mono.rebuild, target="es", inputs=inputs)
+    rows = {line.split()[0]: [float(x) for x in line.split()[1:]]
+            for line in space["target_vectors"].read_text().splitlines()[1:]}
+    table = tagger.model.word_embedding.weight.detach()
+    assert torch.allclose(table[tagger.words.id("Madrid")], torch.tensor(rows["Madrid"]))
+    metrics = evaluate_target(tmp_path / "model" / "model.json", source_mono.rebuild, "es", tables[("es", "test")],
+                              None, tmp_path / "es.json", tmp_path / "es.parquet", selections=["last"],
+                              inputs={"target_vectors": space["target_vectors"]})
+    assert str(space["target_vectors"]) in metrics["inputs"]
+    with pytest.raises(ConfigError, match="word_embeddings: monolingual"):
+        train_model(replace(mono, inputs={}), source_mono.build, tmp_path / "m2")
+    with pytest.raises(ConfigError, match="word_embeddings must be one of"):
+        train_model(replace(mono, hparams={**mono.hparams, "word_embeddings": "glove"}), source_mono.build,
+                    tmp_path / "m3")
 
 
 # --------------------------------------------------------------------------- Cross-Augmented

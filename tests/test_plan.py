@@ -16,9 +16,16 @@ def _config(**overrides):
 def test_default_plan_runs_every_setting_and_seed():
     plan = Plan(_config())
     runs = list(plan.runs())
-    # (2 source_mono settings + 1 encoder setting) x 2 tasks x 2 seeds, and Bari's Cross-*
-    # (2 Cross-Word settings, Cross-Shared, Cross-Augmented) x 5 target spaces x 2 seeds.
-    assert len(runs) == 3 * 2 * 2 + 4 * 5 * 2
+    # (2 source_mono settings + 1 encoder setting) x 2 tasks x 2 seeds; the 2 monolingual-
+    # vector Source-Mono settings on English and Table 2's char_monoemb on es, nl, de, ar, fi,
+    # x 2 seeds; and Bari's Cross-* (2 Cross-Word settings, Cross-Shared, Cross-Augmented)
+    # x 5 target spaces x 2 seeds.
+    assert len(runs) == 3 * 2 * 2 + (2 + 5) * 2 + 4 * 5 * 2
+    assert plan.monolingual_vectors("source_mono", "char_monoemb")
+    assert not plan.monolingual_vectors("source_mono", "char")
+    table2 = {r.source for r in runs if r.setting == "char_monoemb"}
+    assert table2 == {"en", "es", "nl", "de", "ar", "fi"}
+    assert all(plan.run_targets(r) == (r.source,) for r in runs if r.setting == "char_monoemb" and r.source != "en")
     assert {r.space for r in runs if r.method == "cross_augmented"} == {"es", "nl", "de", "ar", "fi"}
     assert {r.seed for r in runs} == {1, 2}
     assert plan.method_params("source_mono", "nochar")["use_char"] is False

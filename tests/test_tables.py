@@ -84,7 +84,8 @@ def test_a_run_blocked_by_a_missing_resource_names_it(fake_paper, results, stats
 
 
 def test_registry():
-    assert IMPLEMENTED == {"source_mono": {"char", "nochar"}, "encoder_transfer": {"default"},
+    assert IMPLEMENTED == {"source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb"},
+                           "encoder_transfer": {"default"},
                            "cross_word": {"char", "nochar"}, "cross_shared": {"default"},
                            "cross_augmented": {"default"}}
     assert is_implemented("source_mono", "char")

@@ -133,6 +133,11 @@ class Plan:
             return (run.space,)
         return self.experiment(run.task, run.source, run.method).targets
 
+    def monolingual_vectors(self, method: str, setting: str) -> bool:
+        """True when a run reads each language's own (unmapped) word vectors: trained on the
+        source's, scored with each target's (Bari's Source-Mono "mono-lingual word-emb")."""
+        return self.method_params(method, setting).get("word_embeddings") == "monolingual"
+
     def word_space(self, method: str) -> dict[str, Any] | None:
         """The method's ``word_space:`` config (mapping mode, direction per target), or None
         for methods that do not read mapped word vectors."""

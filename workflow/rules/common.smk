@@ -97,6 +97,8 @@ def train_inputs(wildcards):
     }
     if has_word_space(wildcards.method):
         files["vectors"] = word_space_vectors(wildcards.method, exp.source, wildcards.space)[0]
+    elif PLAN.monolingual_vectors(wildcards.method, wildcards.setting):
+        files["vectors"] = vectors_file(exp.source)
     bases = PLAN.base_runs(wildcards.method, wildcards.setting)
     if bases:
         # Cross-Augmented: the target's unlabeled train sentences in the same space, and the
@@ -121,6 +123,9 @@ def eval_inputs(wildcards):
         files[split] = data_table(wildcards.task, wildcards.target, split)
     if has_word_space(wildcards.method):
         files["target_vectors"] = word_space_vectors(wildcards.method, wildcards.source, wildcards.target)[1]
+    elif PLAN.monolingual_vectors(wildcards.method, wildcards.setting):
+        # Source-Mono over monolingual vectors: the target's words in the target's own vectors.
+        files["target_vectors"] = vectors_file(wildcards.target)
     return files
 
 

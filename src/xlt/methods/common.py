@@ -66,6 +66,9 @@ class RunSpec:
     # Method-specific input files of the job, by rule input name: the source-side vectors
     # (training), the target-side vectors and the target's tables (evaluation).
     inputs: dict[str, Path] = field(default_factory=dict)
+    # Evaluation side only: the target language being scored (None in training, which never
+    # reads a target; a method whose target gets its own word table needs to know which).
+    target: str | None = None
 
     @property
     def kind(self) -> str:
@@ -88,16 +91,16 @@ class RunSpec:
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any], threads: int = 1, extra: dict[str, Any] | None = None,
-                      inputs: dict[str, str | Path] | None = None) -> "RunSpec":
-        """The run a model artifact was trained as (``model.json``), for evaluating it;
-        ``inputs`` are the evaluation job's own input files."""
+                      inputs: dict[str, str | Path] | None = None, target: str | None = None) -> "RunSpec":
+        """The run a model artifact was trained as (``model.json``), for evaluating it on
+        ``target``; ``inputs`` are the evaluation job's own input files."""
         return cls(
             plan=manifest["plan"], task=manifest["task"], task_config=dict(manifest["config"]["task"]),
             source=manifest["source"], method=manifest["method"], setting=manifest["setting"],
             seed=int(manifest["seed"]), hparams=dict(manifest["config"]["hparams"]), threads=threads,
             max_sentences=dict(manifest["config"]["max_sentences"]), extra=dict(extra or {}),
             space=manifest.get("space"), direction=manifest.get("direction"),
-            inputs={k: Path(v) for k, v in (inputs or {}).items()},
+            inputs={k: Path(v) for k, v in (inputs or {}).items()}, target=target,
         )
 
 
@@ -253,12 +256,14 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 def load_model(model_json: str | Path, rebuild: Callable[[RunSpec, dict], Tagger], *, threads: int = 1,
                extra: dict[str, Any] | None = None, inputs: dict[str, str | Path] | None = None,
-               ) -> tuple[RunSpec, dict[str, Any], Tagger, Callable[[str], None]]:
+               target: str | None = None) -> tuple[RunSpec, dict[str, Any], Tagger, Callable[[str], None]]:
     """Rebuild a trained model from its artifact: (spec, manifest, tagger, load(checkpoint)).
-    ``inputs`` (the evaluation job's files) reach ``rebuild`` as ``spec.inputs``."""
+    ``inputs`` (the evaluation job's files) and ``target`` reach ``rebuild`` in the spec. A
+    tagger with ``adapt_checkpoint`` sees each checkpoint first (a target with its own word
+    table drops the trained one)."""
     model_json = Path(model_json)
     manifest = read_manifest(model_json)
-    spec = RunSpec.from_manifest(manifest, threads=threads, extra=extra, inputs=inputs)
+    spec = RunSpec.from_manifest(manifest, threads=threads, extra=extra, inputs=inputs, target=target)
     seed_everything(spec.seed, spec.threads)
     tagger = rebuild(spec, manifest["state"])
     entries = {entry["checkpoint"]: entry for entry in manifest["trace"]}
@@ -266,7 +271,10 @@ def load_model(model_json: str | Path, rebuild: Callable[[RunSpec, dict], Tagger
     def load(name: str) -> None:
         entry = entries[name]
         path = model_json.parent / entry["file"]
-        restore(tagger.model, load_snapshot(path, entry["sha256"]), source=str(path))
+        weights = load_snapshot(path, entry["sha256"])
+        if hasattr(tagger, "adapt_checkpoint"):
+            weights = tagger.adapt_checkpoint(weights)
+        restore(tagger.model, weights, source=str(path))
 
     return spec, manifest, tagger, load
 
@@ -292,7 +300,8 @@ def evaluate_target(
     method-specific files (a word-space method's target vectors)."""
     started = time.perf_counter()
     inputs = {**(inputs or {}), "test": test_path, **({"dev": dev_path} if dev_path else {})}
-    spec, manifest, tagger, load = load_model(model_json, rebuild, threads=threads, extra=extra, inputs=inputs)
+    spec, manifest, tagger, load = load_model(model_json, rebuild, threads=threads, extra=extra, inputs=inputs,
+                                              target=target)
     caps = dict(max_sentences or {})
     test = load_eval_set(Path(test_path), target, "test", caps.get("test"))
     dev = None if dev_path is None else load_eval_set(Path(dev_path), target, "dev", caps.get("dev"))

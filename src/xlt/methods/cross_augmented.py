@@ -39,13 +39,13 @@ from torch import nn
 from xlt.batching import bucket_batches, make_bilstm_batch
 from xlt.checkpoints import count_parameters, load_snapshot, restore
 from xlt.errors import ConfigError, InputError
-from xlt.methods.common import RunSpec, label_inventory, load_sentences, make_optimizer, optimizer_step, \
+from xlt.methods.common import RunSpec, label_inventory, make_optimizer, optimizer_step, \
     read_manifest, to_training_scheme
-from xlt.methods.cross_word import _check_space, encode_word, space_vocabulary
-from xlt.methods.source_mono import PREDICT_BATCH, bari_learning_rate
+from xlt.methods.bilstm_tagger import PREDICT_BATCH, bari_learning_rate, target_sentences, vectors_input
 from xlt.models.augmented import AugmentedBiLSTMCRF
 from xlt.models.bilstm_crf import BiLSTMCRF
 from xlt.training import OnUpdate, best_checkpoint
+from xlt.vectors.lookup import encode_word, vector_table
 from xlt.vocab import PAD, UNK, UNK_ID, Vocab
 
 log = logging.getLogger("xlt.methods.cross_augmented")
@@ -265,8 +265,8 @@ def build(spec: RunSpec, train: tuple, source_dev: tuple) -> CrossAugmentedTagge
     target_tokens = read_unlabeled(Path(spec.inputs["target_train"]), spec.max_sentences.get("train"))
     target_tokens = [s for s in target_tokens if 0 < len(s) <= int(hp["max_train_length"])]
 
-    source_words, source_rows, _ = space_vocabulary([*tokens, *source_dev[0]], _check_space(spec, "vectors"))
-    target_words, target_rows, stats = space_vocabulary(target_tokens, _check_space(spec, "target_vectors"))
+    source_words, source_rows, _ = vector_table([*tokens, *source_dev[0]], vectors_input(spec, "vectors"))
+    target_words, target_rows, stats = vector_table(target_tokens, vectors_input(spec, "target_vectors"))
     log.info("target side: %d unlabeled sentences, %d vector rows", len(target_tokens), stats["rows_used"])
 
     base_chars = Vocab.from_dict(base_manifest["state"]["chars"]) if base_manifest["state"]["chars"] else None
@@ -306,11 +306,7 @@ def _grow_char_embedding(model: AugmentedBiLSTMCRF, n_chars: int) -> None:
 
 def rebuild(spec: RunSpec, state: dict) -> CrossAugmentedTagger:
     """Evaluation side: the target model over the target's dev/test words (target-side rows)."""
-    sentences: list[list[str]] = []
-    for split in ("dev", "test"):
-        if split in spec.inputs:
-            sentences += load_sentences(Path(spec.inputs[split]))[0]
-    target_words, target_rows, _ = space_vocabulary(sentences, _check_space(spec, "target_vectors"))
+    target_words, target_rows, _ = vector_table(target_sentences(spec), vectors_input(spec, "target_vectors"))
     empty = Vocab([PAD, UNK])
     chars = Vocab.from_dict(state["chars"]) if state["chars"] is not None else None
     tagger = CrossAugmentedTagger(spec, state["architecture"], chars, Vocab.from_dict(state["labels"]), empty,

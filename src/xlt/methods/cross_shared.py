@@ -6,12 +6,13 @@ from __future__ import annotations
 from xlt.errors import ConfigError
 from xlt.methods import cross_word
 from xlt.methods.common import RunSpec
-from xlt.methods.cross_word import CrossWordTagger, rebuild
+from xlt.methods.bilstm_tagger import FixedVectorsTagger
+from xlt.methods.cross_word import rebuild
 
 __all__ = ["build", "rebuild"]
 
 
-def build(spec: RunSpec, train: tuple, source_dev: tuple) -> CrossWordTagger:
+def build(spec: RunSpec, train: tuple, source_dev: tuple) -> FixedVectorsTagger:
     if not spec.hparams.get("shared_lstm"):
         raise ConfigError("cross_shared ties the LSTM directions: set methods.cross_shared.params.shared_lstm: true")
     return cross_word.build(spec, train, source_dev)

@@ -6,7 +6,7 @@ listed here are trained by the workflow, every other row renders as "not impleme
 from __future__ import annotations
 
 IMPLEMENTED: dict[str, set[str]] = {
-    "source_mono": {"char", "nochar"},
+    "source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb"},
     "encoder_transfer": {"default"},
     "cross_word": {"char", "nochar"},
     "cross_shared": {"default"},
@@ -31,7 +31,7 @@ _HEIJDEN_FEATURES = ["bpe_bow", "bpe_gru", "laser_top", "laser_elmo", "lstm_nopr
 # The method vocabulary of docs/contracts.md §7: every name a paper-table row may use, built or
 # not. xlt.tables rejects a row whose method/setting is not here, so typos fail at load time.
 VOCABULARY: dict[str, set[str]] = {
-    "source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb", "fasttext", "glove"},
+    "source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb", "glove"},
     "encoder_transfer": {"default", "xlm"},
     "muse_transfer": {"default"},
     "cross_word": {"char", "nochar"},

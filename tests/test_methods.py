@@ -260,6 +260,62 @@ def test_evaluation_every_n_updates_matches_a_brute_force_loop(spec, tables, tmp
     assert all(torch.equal(weights[k], expected[k]) for k in weights)
 
 
+@pytest.mark.parametrize("eval_every", [None, 1])
+def test_early_stopping_stops_patience_epochs_after_the_best_source_dev_score(eval_every):
+    """Bao et al.'s early stopping: source-dev accuracy 50, 60, 55, 58, 59, 70, ... with
+    patience 3 stops after epoch 5 (three epochs after the best, epoch 2); without patience
+    every epoch runs."""
+    from xlt.training import EvalSet, fit
+
+    accuracy = [50, 60, 55, 58, 59, 70, 10]
+    dev = EvalSet("en", "dev", [["w"] * 100], [["X"] * 100], ["s0"])
+
+    class Scripted:  # one update per epoch; predictions right on accuracy[epoch - 1] tokens
+        def __init__(self):
+            self.model, self.epoch = torch.nn.Linear(1, 1), 0
+
+        def train_epoch(self, epoch, on_update):
+            self.epoch = epoch
+            on_update(0.0)
+            return 0.0
+
+        def predict(self, sentences):
+            right = accuracy[self.epoch - 1]
+            return [["X"] * right + ["Y"] * (100 - right)]
+
+    saved = []
+    trace = fit(Scripted(), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
+                save=lambda name, weights: saved.append(name), patience=3)
+    assert [e["epoch"] for e in trace] == [1, 2, 3, 4, 5] and trace[-1]["early_stop"]
+    assert [e["scores"]["en.dev"] for e in trace] == [50, 60, 55, 58, 59] and len(saved) == 5
+    full = fit(Scripted(), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
+               save=lambda name, weights: None)
+    assert len(full) == 7 and not any(e.get("early_stop") for e in full)
+    with pytest.raises(ValueError, match="patience"):
+        fit(Scripted(), kind="pos", source_dev=dev, epochs=2, eval_every=None, save=lambda n, w: None, patience=0)
+
+
+def test_muse_transfer_trains_on_source_vectors_and_reads_targets_through_their_alignment(spec, tables, space,
+                                                                                        tmp_path):
+    """One English model over English vectors; Spanish scored over Spanish vectors aligned
+    to the English space (here the toy space's Spanish rows), no characters: the aligned
+    vectors alone carry the entities across."""
+    from xlt.errors import ConfigError
+    from xlt.methods import muse_transfer
+
+    hp = {**HPARAMS, "use_char": False, "epochs": 12, "dropout": 0.0, "word_embeddings": "aligned",
+          "alignment": "unsupervised", "patience": 12, "max_train_length": None}
+    muse = replace(spec, method="muse_transfer", setting="nochar", hparams=hp, inputs={"vectors": space["vectors"]})
+    manifest = train_model(muse, muse_transfer.build, tmp_path / "model")
+    assert "space" not in manifest and str(space["vectors"]) in manifest["inputs"]
+    metrics = evaluate_target(tmp_path / "model" / "model.json", muse_transfer.rebuild, "es", tables[("es", "test")],
+                              tables[("es", "dev")], tmp_path / "es.json", tmp_path / "es.parquet",
+                              selections=["last"], inputs={"target_vectors": space["target_vectors"]})
+    assert metrics["results"][0]["f1"] == 100.0
+    with pytest.raises(ConfigError, match="word_embeddings: aligned"):
+        train_model(replace(muse, hparams={**hp, "word_embeddings": "random"}), muse_transfer.build, tmp_path / "m2")
+
+
 def test_truncated_or_mismatched_checkpoints_fail_naming_the_file(spec, tables, tmp_path):
     from xlt.errors import InputError
     from xlt.methods.common import load_model

@@ -21,14 +21,34 @@ def test_default_plan_runs_every_setting_and_seed():
     # x 2 seeds; and Bari's Cross-* (2 Cross-Word settings, Cross-Shared, Cross-Augmented)
     # x 5 target spaces x 2 seeds.
     assert len(runs) == 3 * 2 * 2 + (2 + 5) * 2 + 4 * 5 * 2
-    assert plan.monolingual_vectors("source_mono", "char_monoemb")
-    assert not plan.monolingual_vectors("source_mono", "char")
+    assert plan.word_embeddings("source_mono", "char_monoemb") == "monolingual"
+    assert plan.word_embeddings("source_mono", "char") == "random"
     table2 = {r.source for r in runs if r.setting == "char_monoemb"}
     assert table2 == {"en", "es", "nl", "de", "ar", "fi"}
     assert all(plan.run_targets(r) == (r.source,) for r in runs if r.setting == "char_monoemb" and r.source != "en")
     assert {r.space for r in runs if r.method == "cross_augmented"} == {"es", "nl", "de", "ar", "fi"}
     assert {r.seed for r in runs} == {1, 2}
     assert plan.method_params("source_mono", "nochar")["use_char"] is False
+
+
+def test_paper_plan_runs_muse_transfer_once_per_setting_and_seed():
+    """Bao's MUSE*: one English model per setting and seed serves every target (each target
+    is read through its own alignment), with Bao's tagger settings."""
+    config = _config()
+    config.update(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    plan = Plan(config)
+    runs = [r for r in plan.runs() if r.method == "muse_transfer"]
+    assert len(runs) == (2 + 1) * 5 and all(r.space is None for r in runs)  # NER char+nochar, POS nochar
+    assert plan.word_embeddings("muse_transfer", "char") == "aligned"
+    assert plan.alignment("muse_transfer", "nochar") == "unsupervised"
+    params = plan.method_params("muse_transfer", "char")
+    assert (params["hidden"], params["char_hidden"], params["batch_size"], params["epochs"], params["patience"]) == \
+        (300, 100, 20, 20, 3)
+    bad = _config(methods={**config["methods"], "muse_transfer": {**config["methods"]["muse_transfer"],
+                                                                  "params": {**params, "alignment": "bilingual"}}},
+                  experiments=[e for e in config["experiments"] if e["method"] == "muse_transfer"])
+    with pytest.raises(ConfigError, match="alignment: supervised or unsupervised"):
+        Plan(bad)
 
 
 def test_paper_plan_reads_ner_corpora_for_the_misc_free_task():

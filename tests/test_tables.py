@@ -87,10 +87,29 @@ def test_registry():
     assert IMPLEMENTED == {"source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb"},
                            "encoder_transfer": {"default"},
                            "cross_word": {"char", "nochar"}, "cross_shared": {"default"},
-                           "cross_augmented": {"default"}}
+                           "cross_augmented": {"default"}, "muse_transfer": {"char", "nochar"}}
     assert is_implemented("source_mono", "char")
     assert not is_implemented("source_mono", "glove")
     assert not is_implemented("unitrans", "default")
+
+
+def test_setting_by_target_picks_each_targets_variant():
+    """Bao's MUSE* row: the char model for es, the no-char one for de (one row)."""
+    frame = pd.DataFrame([
+        {"task": "ner", "source": "en", "method": "muse_transfer", "setting": setting, "target": target,
+         "seed": seed, "selection": "tgt_dev", "split": "test", "f1": value + seed}
+        for setting, target, value in [("char", "es", 60.0), ("nochar", "es", 40.0),
+                                       ("char", "de", 30.0), ("nochar", "de", 50.0)]
+        for seed in (1, 2)
+    ])
+    base = {"task": "ner", "source": "en", "method": "muse_transfer", "setting": "char",
+            "setting_by_target": {"de": "nochar"}, "selection": "tgt_dev", "split": "test"}
+    assert tables.for_target(base, "de")["setting"] == "nochar"
+    assert tables.for_target(base, "es")["setting"] == "char"
+    assert tables.our_result(frame, {**base, "target": "de"}, "percent").value == pytest.approx(51.5)
+    assert tables.our_result(frame, {**base, "target": "es"}, "percent").value == pytest.approx(61.5)
+    # An average column resolves each target on its own.
+    assert tables.our_result(frame, {**base, "target": ["es", "de"]}, "percent").value == pytest.approx(56.5)
 
 
 # ----------------------------------------------------------------------------- our numbers

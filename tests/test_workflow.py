@@ -66,10 +66,11 @@ def test_result_tables_hold_every_run(fixture_run):
     # 2 source_mono settings + 1 encoder setting, 2 seeds, 4 targets, 3 selections; plus
     # 2 cross_word settings + cross_shared + cross_augmented, 2 seeds, their one target space
     # (es), 4 selections (tgt_test too: the default plan's Cross-* params, under the fixture's);
-    # plus the Spanish monolingual char_monoemb model, 2 seeds, scored on es, 3 selections.
-    assert len(ner) == 3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 1 * 2 * 1 * 3
+    # plus the Spanish monolingual char_monoemb model and MUSE*, 2 seeds, scored on es, 3 selections.
+    assert len(ner) == 3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 2 * 2 * 1 * 3
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
-    assert set(ner["method"]) == {"source_mono", "encoder_transfer", "cross_word", "cross_shared", "cross_augmented"}
+    assert set(ner["method"]) == {"source_mono", "encoder_transfer", "cross_word", "cross_shared", "cross_augmented",
+                                  "muse_transfer"}
     assert set(ner.loc[ner["method"] == "cross_augmented", "selection"]) == {"src_dev", "tgt_dev", "tgt_test", "last"}
     assert ner["f1"].between(0, 100).all()
     # 1 source_mono setting + 1 encoder setting, 2 seeds, 2 targets, 3 selections.
@@ -158,6 +159,25 @@ def test_monolingual_vectors_runs_read_their_languages_vectors(fixture_run):
     bari2 = pd.read_csv(workdir / "results" / "tables" / "bari2020_zero_resource_ner" / "table2.csv")
     spanish = bari2[bari2["row"] == "Spanish: Our"].iloc[0]
     assert "(n=2)" in spanish["F1 score ours"]
+    german = bari2[bari2["row"] == "German: Our"].iloc[0]
+    assert german["F1 score ours"] == "missing resource fx_de_train"
+    assert not (workdir / "results" / "data" / "ner" / "de" / "train.parquet").exists()
+
+
+def test_muse_transfer_reads_targets_through_their_mapping_onto_english(fixture_run):
+    """Bao's MUSE*: one English model over English vectors; Spanish scored over its vectors
+    mapped onto English (a mapping the DAG builds and tables because a method reads it)."""
+    workdir, _ = fixture_run
+    manifest = json.loads((workdir / "results" / "models" / "ner" / "en" / "muse_transfer" / "char" / "seed1"
+                           / "model.json").read_text())
+    assert "results/vectors/en/vectors.vec" in manifest["inputs"] and "space" not in manifest
+    metrics = json.loads((workdir / "results" / "runs" / "ner" / "en" / "muse_transfer" / "char" / "seed1" / "es"
+                          / "metrics.json").read_text())
+    assert "results/mapping/unsupervised/es-en/vectors.vec" in metrics["inputs"]
+    bao1 = pd.read_csv(workdir / "results" / "tables" / "bao2019_mlma" / "table1.csv")
+    muse = bao1[bao1["row"] == "MUSE*"].iloc[0]
+    assert "(n=2)" in muse["es ours"]
+    assert muse["de ours"] == "not run"  # the table asks for nochar for de: not in the fixture plan
 
 
 def test_vectors_mappings_and_translations_are_built(fixture_run):

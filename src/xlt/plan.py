@@ -42,6 +42,8 @@ class Run:
 #: 2020): source vectors mapped into the target's space, or target vectors into the source's
 #: ("en ← ar"). Either way the model trains on source words and is applied to target words.
 DIRECTIONS = ("source_to_target", "target_to_source")
+#: Kinds of word embeddings a BiLSTM-CRF run reads (``Plan.word_embeddings``).
+WORD_EMBEDDINGS = ("random", "monolingual", "aligned")
 
 
 class Plan:
@@ -70,6 +72,9 @@ class Plan:
                         f"experiments: setting {setting!r} of method {exp.method!r} is not defined "
                         f"under methods.{exp.method}.settings"
                     )
+            for setting in exp.settings:
+                if self.word_embeddings(exp.method, setting) == "aligned":
+                    self.alignment(exp.method, setting)  # fails early on a bad value
             if method_cfg.get("word_space") is not None:
                 if exp.source in exp.targets:
                     raise ConfigError(
@@ -133,10 +138,29 @@ class Plan:
             return (run.space,)
         return self.experiment(run.task, run.source, run.method).targets
 
-    def monolingual_vectors(self, method: str, setting: str) -> bool:
-        """True when a run reads each language's own (unmapped) word vectors: trained on the
-        source's, scored with each target's (Bari's Source-Mono "mono-lingual word-emb")."""
-        return self.method_params(method, setting).get("word_embeddings") == "monolingual"
+    def word_embeddings(self, method: str, setting: str) -> str:
+        """What a run's word embeddings are (``word_embeddings`` in its params):
+
+        - ``random``: a table over the training words, trained (a target gets its own);
+        - ``monolingual``: each language's own vectors, frozen: trained on the source's,
+          scored with each target's (Bari's Source-Mono "mono-lingual word-emb");
+        - ``aligned``: the source's own vectors in training; each target scored with its
+          vectors mapped onto the source's space (``alignment``: the MUSE mode), so one
+          source model serves every target (Bao et al.'s MUSE* direct transfer).
+        """
+        kind = str(self.method_params(method, setting).get("word_embeddings", "random"))
+        if kind not in WORD_EMBEDDINGS:
+            raise ConfigError(f"methods.{method}: word_embeddings of setting {setting!r} is {kind!r}; "
+                              f"use one of {list(WORD_EMBEDDINGS)}")
+        return kind
+
+    def alignment(self, method: str, setting: str) -> str:
+        """The MUSE mode that maps each target onto the source (``word_embeddings: aligned``)."""
+        mode = self.method_params(method, setting).get("alignment")
+        if mode not in ("supervised", "unsupervised"):
+            raise ConfigError(f"methods.{method}: word_embeddings: aligned needs alignment: supervised "
+                              f"or unsupervised (setting {setting!r} has {mode!r})")
+        return mode
 
     def word_space(self, method: str) -> dict[str, Any] | None:
         """The method's ``word_space:`` config (mapping mode, direction per target), or None

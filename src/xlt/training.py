@@ -71,6 +71,7 @@ def fit(
     epochs: int,
     eval_every: int | None,
     save: Callable[[str, Snapshot], None],
+    patience: int | None = None,
 ) -> list[dict]:
     """Train for ``epochs``; at each evaluation point score ``source_dev`` and ``save`` the
     trainable weights. Returns the trace: one entry per evaluation point (its checkpoint name,
@@ -78,6 +79,9 @@ def fit(
 
     With ``eval_every`` = None the evaluation points are the epoch ends; with N they are every
     N updates, plus the end of training, so the last checkpoint is always the final weights.
+    ``patience`` = P stops training early at the end of the first epoch that comes P epochs
+    after the best source-dev score so far (Bao et al.: "early stopping when there is no
+    improvement for 3 epochs"); the checkpoints kept until then stay selectable.
     """
     if eval_every is not None and eval_every < 1:
         raise ValueError(f"eval_every must be a positive number of updates or null, got {eval_every}")
@@ -101,7 +105,7 @@ def fit(
             "loss": sum(losses) / max(len(losses), 1),
             "train_seconds": round(started - state["clock"], 3),
             "eval_seconds": round(time.perf_counter() - started, 3),
-            "scores": {f"{source_dev.lang}.dev": round(value, 4)},
+            "scores": {_dev_key(source_dev): round(value, 4)},
         }
         trace.append(entry)
         log.info("epoch %d step %d loss %.4f source dev %s %.2f (train %.1fs)", entry["epoch"],
@@ -115,13 +119,34 @@ def fit(
         if eval_every is not None and state["step"] % eval_every == 0:
             evaluate()
 
+    if patience is not None and patience < 1:
+        raise ValueError(f"patience must be a positive number of epochs or null, got {patience}")
     for epoch in range(1, epochs + 1):
         state["epoch"] = epoch
         tagger.train_epoch(epoch, on_update)
-        at_end = epoch == epochs
-        if eval_every is None or (at_end and (not trace or trace[-1]["step"] != state["step"])):
+        if eval_every is None:
             evaluate()
+        stop = (patience is not None and epoch < epochs and bool(trace)
+                and epoch - _best_epoch(trace, _dev_key(source_dev)) >= patience)
+        if eval_every is not None and (epoch == epochs or stop) and (not trace or trace[-1]["step"] != state["step"]):
+            evaluate()  # the last checkpoint is always the final weights
+        if stop:
+            log.info("early stop after epoch %d: no source-dev improvement for %d epochs", epoch, patience)
+            trace[-1]["early_stop"] = True
+            break
     return trace
+
+
+def _dev_key(source_dev: EvalSet) -> str:
+    return f"{source_dev.lang}.dev"
+
+
+def _best_epoch(trace: list[dict], key: str) -> int:
+    """Epoch of the best source-dev score so far (the earliest of ties); 0 before any."""
+    if not trace:
+        return 0
+    best = max(range(len(trace)), key=lambda i: (trace[i]["scores"][key], -i))
+    return trace[best]["epoch"]
 
 
 def best_checkpoint(values: Sequence[tuple[str, float]]) -> str:

@@ -97,7 +97,8 @@ def train_inputs(wildcards):
     }
     if has_word_space(wildcards.method):
         files["vectors"] = word_space_vectors(wildcards.method, exp.source, wildcards.space)[0]
-    elif PLAN.monolingual_vectors(wildcards.method, wildcards.setting):
+    elif PLAN.word_embeddings(wildcards.method, wildcards.setting) != "random":
+        # Source-Mono over monolingual vectors, MUSE direct transfer: the source's own vectors.
         files["vectors"] = vectors_file(exp.source)
     bases = PLAN.base_runs(wildcards.method, wildcards.setting)
     if bases:
@@ -123,10 +124,22 @@ def eval_inputs(wildcards):
         files[split] = data_table(wildcards.task, wildcards.target, split)
     if has_word_space(wildcards.method):
         files["target_vectors"] = word_space_vectors(wildcards.method, wildcards.source, wildcards.target)[1]
-    elif PLAN.monolingual_vectors(wildcards.method, wildcards.setting):
-        # Source-Mono over monolingual vectors: the target's words in the target's own vectors.
-        files["target_vectors"] = vectors_file(wildcards.target)
+    else:
+        embeddings = PLAN.word_embeddings(wildcards.method, wildcards.setting)
+        if embeddings == "monolingual":  # the target's words in the target's own vectors
+            files["target_vectors"] = vectors_file(wildcards.target)
+        elif embeddings == "aligned":  # the target's vectors mapped onto the source's
+            files["target_vectors"] = aligned_vectors(wildcards.method, wildcards.setting,
+                                                      wildcards.source, wildcards.target)
     return files
+
+
+def aligned_vectors(method, setting, source, target):
+    """A target's vectors in the source's space (``word_embeddings: aligned``): its MUSE
+    mapping onto the source's own vectors; the source's own vectors for the source itself."""
+    if target == source:
+        return vectors_file(source)
+    return f"results/mapping/{PLAN.alignment(method, setting)}/{target}-{source}/vectors.vec"
 
 
 def missing_manual(task, lang, split):
@@ -180,7 +193,9 @@ def stats_tables():
     paper's data-statistics table reports that the catalog can build (not manual)."""
     from xlt.stats import reported_counts
 
-    keys = set(PLAN.data_keys(CATALOG))
+    # A table whose corpus the user must provide and has not (German CoNLL-2003 train, the
+    # source of Bari's Table 2 German row) is left out: its cells name the missing file.
+    keys = {key for key in PLAN.data_keys(CATALOG) if not missing_manual(*key)}
     reported = reported_counts([f"{config['tables_dir']}/{paper}.yaml" for paper in config["papers"]])
     for task, lang, split in reported[["task", "lang", "split"]].dropna().itertuples(index=False):
         if CATALOG.has_corpus(task, lang, split) and not CATALOG.corpus(task, lang, split).manual:
@@ -242,15 +257,19 @@ def mapping_pairs():
 
 
 def used_mappings():
-    """(mode, src, tgt) of the mappings other stages read: the translation's and each
-    word-space method's common spaces (built, evaluated and tabled even when ``mapping.pairs``
-    does not list them)."""
+    """(mode, src, tgt) of the mappings other stages read: the translation's, each word-space
+    method's common spaces and the aligned targets of MUSE direct transfer (built, evaluated
+    and tabled even when ``mapping.pairs`` does not list them)."""
     used = [(config["translation"]["mode"], src, tgt) for src, tgt in config["translation"]["pairs"]]
     for exp in PLAN.experiments():
         space = PLAN.word_space(exp.method)
         for target in exp.targets if space else ():
             forward = PLAN.space_direction(exp.method, target) == "source_to_target"
             used.append((space["mapping"], *((exp.source, target) if forward else (target, exp.source))))
+        for setting in exp.settings:  # MUSE direct transfer: each target mapped onto the source
+            if PLAN.word_embeddings(exp.method, setting) == "aligned":
+                mode = PLAN.alignment(exp.method, setting)
+                used += [(mode, target, exp.source) for target in exp.targets if target != exp.source]
     return used
 
 

@@ -44,6 +44,14 @@ TRANSFER_METHODS = {
         "train_threads": 1,
         "eval_threads": 1,
     },
+    # Bao et al. 2019 MUSE*: one English BiLSTM-CRF over frozen vectors; each target is
+    # scored over its vectors mapped onto English (the mapping is an evaluation input).
+    "muse_transfer": {
+        "train": {"mem_mb": 8000, "runtime": 480},
+        "evaluate": {"mem_mb": 8000, "runtime": 30},
+        "train_threads": 1,
+        "eval_threads": 1,
+    },
     # Bari et al. 2020 Cross-Augmented: starts from the Cross-* runs of the same space and
     # seed; reads the target's unlabeled training sentences and both sides' vectors.
     "cross_augmented": {

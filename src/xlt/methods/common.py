@@ -214,8 +214,10 @@ def train_model(spec: RunSpec, build: Callable[[RunSpec, tuple, tuple], Tagger],
         def save(name: str, weights) -> None:
             hashes[name] = save_snapshot(tmp / f"{name}.safetensors", weights, dtype)
 
+        patience = spec.hparams.get("patience")
         trace = fit(tagger, kind=spec.kind, source_dev=source_dev, epochs=int(spec.hparams["epochs"]),
-                    eval_every=None if eval_every is None else int(eval_every), save=save)
+                    eval_every=None if eval_every is None else int(eval_every), save=save,
+                    patience=None if patience is None else int(patience))
     for entry in trace:
         entry["file"] = f"{CHECKPOINT_DIR}/{entry['checkpoint']}.safetensors"
         entry["sha256"] = hashes[entry["checkpoint"]]

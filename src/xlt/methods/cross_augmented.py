@@ -41,7 +41,7 @@ from xlt.checkpoints import count_parameters, load_snapshot, restore
 from xlt.errors import ConfigError, InputError
 from xlt.methods.common import RunSpec, label_inventory, make_optimizer, optimizer_step, \
     read_manifest, to_training_scheme
-from xlt.methods.bilstm_tagger import PREDICT_BATCH, bari_learning_rate, target_sentences, vectors_input
+from xlt.methods.bilstm_tagger import PREDICT_BATCH, decayed_learning_rate, target_sentences, vectors_input
 from xlt.models.augmented import AugmentedBiLSTMCRF
 from xlt.models.bilstm_crf import BiLSTMCRF
 from xlt.training import OnUpdate, best_checkpoint
@@ -171,7 +171,7 @@ class CrossAugmentedTagger:
     def train_epoch(self, epoch: int, on_update: OnUpdate) -> float:
         hp = self.hp
         for group in self.optimizer.param_groups:
-            group["lr"] = bari_learning_rate(hp, epoch)
+            group["lr"] = decayed_learning_rate(hp, epoch)
         lengths = [len(words) for words, _ in self.target_train]
         threshold = sample_length_threshold(lengths, np.random.default_rng([self.spec.seed, epoch]))
         chosen = admitted(lengths, threshold)

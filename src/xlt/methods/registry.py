@@ -11,6 +11,7 @@ IMPLEMENTED: dict[str, set[str]] = {
     "cross_word": {"char", "nochar"},
     "cross_shared": {"default"},
     "cross_augmented": {"default"},
+    "muse_transfer": {"char", "nochar"},
 }
 
 
@@ -33,7 +34,7 @@ _HEIJDEN_FEATURES = ["bpe_bow", "bpe_gru", "laser_top", "laser_elmo", "lstm_nopr
 VOCABULARY: dict[str, set[str]] = {
     "source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb", "glove"},
     "encoder_transfer": {"default", "xlm"},
-    "muse_transfer": {"default"},
+    "muse_transfer": {"char", "nochar"},
     "cross_word": {"char", "nochar"},
     "cross_shared": {"default"},
     "cross_augmented": {"default"},

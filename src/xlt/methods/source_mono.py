@@ -19,29 +19,29 @@ from xlt.errors import ConfigError
 from xlt.methods.bilstm_tagger import BiLSTMCRFTagger, FixedVectorsTagger, random_target_table, \
     target_sentences
 from xlt.methods.common import RunSpec
+from xlt.plan import WORD_EMBEDDINGS
 from xlt.vocab import Vocab
-
-WORD_EMBEDDINGS = ("random", "monolingual")
 
 
 def word_embeddings(spec: RunSpec) -> str:
     kind = str(spec.hparams.get("word_embeddings", "random"))
     if kind not in WORD_EMBEDDINGS:
-        raise ConfigError(f"methods.source_mono: word_embeddings must be one of {list(WORD_EMBEDDINGS)}, "
+        raise ConfigError(f"methods.{spec.method}: word_embeddings must be one of {list(WORD_EMBEDDINGS)}, "
                           f"got {kind!r}")
     return kind
 
 
 def build(spec: RunSpec, train: tuple, source_dev: tuple) -> BiLSTMCRFTagger:
-    tagger_class = FixedVectorsTagger if word_embeddings(spec) == "monolingual" else BiLSTMCRFTagger
+    tagger_class = BiLSTMCRFTagger if word_embeddings(spec) == "random" else FixedVectorsTagger
     return tagger_class.from_training_data(spec, train, source_dev)
 
 
 def rebuild(spec: RunSpec, state: dict) -> BiLSTMCRFTagger:
-    """The trained model as a target reads it: with the target's own vectors (monolingual),
-    its own random table (random, target other than the source), or the trained table (the
-    source itself, or no target: a model loaded outside an evaluation job)."""
-    if word_embeddings(spec) == "monolingual":
+    """The trained model as a target reads it: with the target's vectors (monolingual: its
+    own; aligned: mapped onto the source's), its own random table (random, target other than
+    the source), or the trained table (the source itself, or no target: a model loaded
+    outside an evaluation job)."""
+    if word_embeddings(spec) != "random":
         return FixedVectorsTagger.for_target(spec, state)
     chars = Vocab.from_dict(state["chars"]) if state["chars"] is not None else None
     labels = Vocab.from_dict(state["labels"])

@@ -46,6 +46,15 @@ DIRECTIONS = ("source_to_target", "target_to_source")
 WORD_EMBEDDINGS = ("random", "monolingual", "aligned")
 
 
+def word_embeddings_kind(params: dict[str, Any], where: str) -> str:
+    """The ``word_embeddings`` of a run's parameters (default ``random``), checked; the one
+    reading of the key, for the plan (config time) and the methods (a job's hparams)."""
+    kind = str(params.get("word_embeddings", "random"))
+    if kind not in WORD_EMBEDDINGS:
+        raise ConfigError(f"{where}: word_embeddings must be one of {list(WORD_EMBEDDINGS)}, got {kind!r}")
+    return kind
+
+
 class Plan:
     def __init__(self, config: dict[str, Any]):
         self.config = config
@@ -148,11 +157,7 @@ class Plan:
           vectors mapped onto the source's space (``alignment``: the MUSE mode), so one
           source model serves every target (Bao et al.'s MUSE* direct transfer).
         """
-        kind = str(self.method_params(method, setting).get("word_embeddings", "random"))
-        if kind not in WORD_EMBEDDINGS:
-            raise ConfigError(f"methods.{method}: word_embeddings of setting {setting!r} is {kind!r}; "
-                              f"use one of {list(WORD_EMBEDDINGS)}")
-        return kind
+        return word_embeddings_kind(self.method_params(method, setting), f"methods.{method} (setting {setting!r})")
 
     def alignment(self, method: str, setting: str) -> str:
         """The MUSE mode that maps each target onto the source (``word_embeddings: aligned``)."""

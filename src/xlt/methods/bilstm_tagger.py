@@ -53,15 +53,6 @@ def decayed_learning_rate(hp: dict, epoch: int) -> float:
 PREDICT_BATCH = 256
 
 
-def decayed_learning_rate(hp: dict, epoch: int) -> float:
-    """``lr = max(lr0 / (1 + decay * epoch), min_lr)``, epoch counted from 0 (``epoch`` here
-    counts from 1, as ``xlt.training.fit``): Bari et al.'s SGD schedule (0.1, 0.01, 1e-4), and
-    our reading of Bao et al.'s "decay the learning rate by 0.1 for each epoch" for Adam
-    (1e-3, 0.1, 0): the lr / (1 + decay * epoch) decay of the taggers of that time (NCRF++);
-    a factor of 0.1 per epoch would leave 1e-6 by the fourth epoch of twenty."""
-    return max(float(hp["lr"]) / (1.0 + float(hp["lr_decay"]) * (epoch - 1)), float(hp["min_lr"]))
-
-
 class BiLSTMCRFTagger:
     """The model plus its vocabularies and training schedule (an ``xlt.training.Tagger``)."""
 

@@ -15,20 +15,15 @@ One model serves every target (the target's table is made by its evaluation job)
 """
 from __future__ import annotations
 
-from xlt.errors import ConfigError
 from xlt.methods.bilstm_tagger import BiLSTMCRFTagger, FixedVectorsTagger, random_target_table, \
     target_sentences
 from xlt.methods.common import RunSpec
-from xlt.plan import WORD_EMBEDDINGS
+from xlt.plan import word_embeddings_kind
 from xlt.vocab import Vocab
 
 
 def word_embeddings(spec: RunSpec) -> str:
-    kind = str(spec.hparams.get("word_embeddings", "random"))
-    if kind not in WORD_EMBEDDINGS:
-        raise ConfigError(f"methods.{spec.method}: word_embeddings must be one of {list(WORD_EMBEDDINGS)}, "
-                          f"got {kind!r}")
-    return kind
+    return word_embeddings_kind(spec.hparams, f"methods.{spec.method}")
 
 
 def build(spec: RunSpec, train: tuple, source_dev: tuple) -> BiLSTMCRFTagger:

@@ -87,7 +87,7 @@ def test_duplicate_experiments_are_refused():
 
 def test_describe_names_the_plan_its_stand_ins_caps_and_seeds():
     text = Plan(_config()).describe()
-    assert text.startswith("plan 'default'; 2 seeds (1, 2); runs read the first 1500 train")
+    assert text.startswith("plan 'default'; 2 seeds (1, 2); runs read the first 1200 train")
     assert "encoder_transfer: intfloat/multilingual-e5-small, 3 epochs" in text
     assert "instead of mBERT" in text  # the plan_note
     paper = Plan(_config(**yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))).describe()

@@ -168,7 +168,7 @@ def test_encoder_transfer_runs_with_tiny_encoder(spec, tables, tmp_path):
 
 
 ENCODER_HPARAMS = {
-    "max_subwords": 8, "context_subwords": 2, "freeze_embeddings": True,
+    "encoder_layers": None, "max_subwords": 8, "context_subwords": 2, "freeze_embeddings": True,
     "freeze_layers": 1, "dropout": 0.1, "lr": 1e-3, "weight_decay": 0.01, "warmup": 0.1,
     "batch_size": 4, "epochs": 2, "eval_batch_size": 8, "ner_decode": "bio_viterbi",
 }

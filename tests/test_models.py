@@ -169,6 +169,27 @@ def test_encoder_tagger_train_predict_save_load(tiny_encoder_path, tmp_path) -> 
         assert torch.allclose(a, b, atol=1e-5)
 
 
+def test_encoder_tagger_keeps_only_the_bottom_layers_it_is_asked_for(tiny_encoder_path, tmp_path) -> None:
+    from xlt.models.encoder_tagger import EncoderTagger, load_encoder
+
+    full = load_encoder(str(tiny_encoder_path)).eval()
+    assert len(full.encoder.layer) == 2
+    tagger = EncoderTagger(str(tiny_encoder_path), num_labels=5, freeze_layers=0, num_layers=1).eval()
+    assert len(tagger.encoder.encoder.layer) == 1
+    sentences = [["the", "cat", "went", "to", "Paris"], ["Paris"]]
+    batch = tagger.collate(tagger.windows(sentences, [[0] * 5, [3]]))
+    with torch.no_grad():
+        # The truncated encoder's output is the full encoder's first layer, weights included.
+        below = full(input_ids=batch.input_ids, attention_mask=batch.attention_mask,
+                     output_hidden_states=True).hidden_states[1]
+        assert torch.allclose(tagger.hidden_states(batch), below, atol=1e-6)
+    tagger.save(tmp_path / "one_layer")
+    reloaded = EncoderTagger.load(tmp_path / "one_layer")
+    assert len(reloaded.encoder.encoder.layer) == 1
+    with pytest.raises(ValueError, match="cannot keep 3 of its 2 layers"):
+        EncoderTagger(str(tiny_encoder_path), num_labels=5, freeze_layers=0, num_layers=3)
+
+
 def test_pick_device_falls_back_to_cpu() -> None:
     assert pick_device(prefer_gpu=False).type == "cpu"
     expected = "cuda" if torch.cuda.is_available() else "cpu"

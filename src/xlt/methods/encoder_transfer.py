@@ -51,6 +51,7 @@ class EncoderTransferTagger:
             freeze_layers=int(hp["freeze_layers"]),
             max_subwords=int(hp["max_subwords"]),
             context_subwords=int(hp["context_subwords"]),
+            num_layers=None if hp["encoder_layers"] is None else int(hp["encoder_layers"]),
         ).to(self.device)
         self.windows: list = []
 

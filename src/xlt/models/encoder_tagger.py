@@ -34,17 +34,26 @@ HEAD_FILE = "tagger_head.pt"
 TAGGER_CONFIG_FILE = "tagger_config.json"
 
 
-def load_encoder(name_or_path: str) -> nn.Module:
+def load_encoder(name_or_path: str, num_layers: int | None = None) -> nn.Module:
     """``AutoModel`` in float32 (mirror copies may be stored in fp16), without the pooler.
 
     The pooler is unused by a tagger and, being untrained in some checkpoints, only adds
     parameters; ``add_pooling_layer`` is passed only to model classes that accept it.
+    ``num_layers`` keeps only the bottom N transformer layers (``num_hidden_layers``; the
+    weights of the layers above are not loaded): a smaller encoder for CPU-sized plans.
     """
     config = AutoConfig.from_pretrained(name_or_path)
     model_class = MODEL_MAPPING.get(type(config), None)
     kwargs = {}
     if model_class is not None and "add_pooling_layer" in inspect.signature(model_class.__init__).parameters:
         kwargs["add_pooling_layer"] = False
+    if num_layers is not None:
+        available = getattr(config, "num_hidden_layers", None)
+        if available is None:
+            raise ValueError(f"{name_or_path}: {type(config).__name__} has no num_hidden_layers to truncate")
+        if not 1 <= num_layers <= available:
+            raise ValueError(f"{name_or_path}: cannot keep {num_layers} of its {available} layers")
+        kwargs["num_hidden_layers"] = num_layers
     return AutoModel.from_pretrained(name_or_path, dtype=torch.float32, **kwargs)
 
 
@@ -79,15 +88,16 @@ class EncoderTagger(nn.Module):
         freeze_layers: int = 3,
         max_subwords: int = 128,
         context_subwords: int = 64,
+        num_layers: int | None = None,
     ) -> None:
         super().__init__()
         self.config_values = {
             "num_labels": num_labels, "dropout": dropout, "freeze_embeddings": freeze_embeddings,
             "freeze_layers": freeze_layers, "max_subwords": max_subwords,
-            "context_subwords": context_subwords,
+            "context_subwords": context_subwords, "num_layers": num_layers,
         }
         self.tokenizer = AutoTokenizer.from_pretrained(encoder_name_or_path)
-        self.encoder = load_encoder(encoder_name_or_path)
+        self.encoder = load_encoder(encoder_name_or_path, num_layers)
         freeze_bottom(self.encoder, freeze_embeddings, freeze_layers)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)

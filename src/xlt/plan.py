@@ -295,6 +295,8 @@ class Plan:
         for method in sorted({exp.method for exp in self._experiments.values()}):
             params = cfg["methods"][method]["params"]
             facts = [str(params["encoder"])] if "encoder" in params else []
+            if params.get("encoder_layers"):  # a truncated encoder is a stand-in: say so
+                facts[0] += f" (its bottom {params['encoder_layers']} layers)"
             own_caps = cfg["methods"][method].get("max_sentences") or {}
             if own_caps:
                 facts.append("trained on the first " + " / ".join(

@@ -294,9 +294,10 @@ class Plan:
                  f"({', '.join(map(str, seeds))})", capped]
         for method in sorted({exp.method for exp in self._experiments.values()}):
             params = cfg["methods"][method]["params"]
-            facts = [str(params["encoder"])] if "encoder" in params else []
-            if params.get("encoder_layers"):  # a truncated encoder is a stand-in: say so
-                facts[0] += f" (its bottom {params['encoder_layers']} layers)"
+            facts = []
+            if "encoder" in params:  # a truncated encoder is a stand-in: say so
+                layers = params.get("encoder_layers")
+                facts.append(str(params["encoder"]) + (f" (its bottom {layers} layers)" if layers else ""))
             own_caps = cfg["methods"][method].get("max_sentences") or {}
             if own_caps:
                 facts.append("trained on the first " + " / ".join(

@@ -190,6 +190,34 @@ def test_encoder_tagger_keeps_only_the_bottom_layers_it_is_asked_for(tiny_encode
         EncoderTagger(str(tiny_encoder_path), num_labels=5, freeze_layers=0, num_layers=3)
 
 
+def test_encoder_tagger_autocast_runs_in_bfloat16_and_keeps_float32_weights_and_logits(
+        tiny_encoder_path, tmp_path) -> None:
+    from xlt.models.encoder_tagger import EncoderTagger
+
+    torch.manual_seed(0)
+    plain = EncoderTagger(str(tiny_encoder_path), num_labels=5, freeze_layers=0).eval()
+    mixed = EncoderTagger(str(tiny_encoder_path), num_labels=5, freeze_layers=0, autocast="bfloat16").eval()
+    mixed.load_state_dict(plain.state_dict())
+    sentences = [["the", "cat", "went", "to", "Paris"], ["Paris", "the"]]
+    batch = plain.collate(plain.windows(sentences, [[0] * 5, [3, 0]]))
+    seen = []
+    hook = mixed.classifier.register_forward_hook(lambda _m, _inputs, out: seen.append(out.dtype))
+    with torch.no_grad():
+        reference, logits = plain(batch), mixed(batch)
+    hook.remove()
+    assert seen == [torch.bfloat16]  # the head's product ran in bfloat16
+    assert logits.dtype == torch.float32 and reference.dtype == torch.float32
+    assert not torch.equal(logits, reference)
+    assert torch.allclose(logits, reference, atol=0.1)  # bfloat16 keeps ~3 significant digits
+    mixed.train()
+    mixed.loss(batch).backward()
+    assert all(p.dtype == torch.float32 and (p.grad is None or p.grad.dtype == torch.float32)
+               for p in mixed.parameters())
+    mixed.save(tmp_path / "mixed")
+    assert EncoderTagger.load(tmp_path / "mixed").autocast == "bfloat16"
+    with pytest.raises(ValueError, match="autocast must be null or one of"):
+        EncoderTagger(str(tiny_encoder_path), num_labels=5, autocast="int8")
+
 def test_pick_device_falls_back_to_cpu() -> None:
     assert pick_device(prefer_gpu=False).type == "cpu"
     expected = "cuda" if torch.cuda.is_available() else "cpu"

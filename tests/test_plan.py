@@ -20,8 +20,11 @@ def test_default_plan_runs_every_setting_and_seed():
     # char_monoemb on es, nl, de, ar, fi; Bari's Cross-* (2 Cross-Word settings, Cross-Shared,
     # Cross-Augmented) x 5 target spaces; Bao's MUSE* (NER char + nochar, POS nochar); the
     # encoder on NER and POS; van der Heijden's Transformer-CRF over MUSE vectors (NER,
-    # CoNLL POS); each x 2 seeds.
-    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2) * 2
+    # CoNLL POS); UniTrans' Data Transfer and its 8 settings, one model per target (es, nl,
+    # de); each x 2 seeds.
+    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2 + 3 * (1 + 8)) * 2
+    assert {(r.method, r.space) for r in runs if r.method in ("data_transfer", "unitrans")} == {
+        (m, t) for m in ("data_transfer", "unitrans") for t in ("es", "nl", "de")}
     assert plan.max_sentences("train", "unitrans") < plan.max_sentences("train")  # its own budget cap
     assert plan.word_embeddings("source_mono", "char_monoemb") == "monolingual"
     assert plan.word_embeddings("source_mono", "char") == "random"
@@ -88,7 +91,8 @@ def test_duplicate_experiments_are_refused():
 def test_describe_names_the_plan_its_stand_ins_caps_and_seeds():
     text = Plan(_config()).describe()
     assert text.startswith("plan 'default'; 2 seeds (1, 2); runs read the first 1200 train")
-    assert "encoder_transfer: intfloat/multilingual-e5-small (its bottom 4 layers), 3 epochs" in text
+    assert ("encoder_transfer: intfloat/multilingual-e5-small (its bottom 4 layers, bfloat16 autocast), "
+            "3 epochs") in text
     assert "instead of mBERT" in text  # the plan_note
     paper = Plan(_config(**yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))).describe()
     assert "5 seeds" in paper and "full corpora" in paper

@@ -295,9 +295,11 @@ class Plan:
         for method in sorted({exp.method for exp in self._experiments.values()}):
             params = cfg["methods"][method]["params"]
             facts = []
-            if "encoder" in params:  # a truncated encoder is a stand-in: say so
-                layers = params.get("encoder_layers")
-                facts.append(str(params["encoder"]) + (f" (its bottom {layers} layers)" if layers else ""))
+            if "encoder" in params:  # a truncated or mixed-precision encoder is a stand-in: say so
+                layers, autocast = params.get("encoder_layers"), params.get("autocast")
+                kept = [f"its bottom {layers} layers"] if layers else []
+                kept += [f"{autocast} autocast"] if autocast else []
+                facts.append(str(params["encoder"]) + (f" ({', '.join(kept)})" if kept else ""))
             own_caps = cfg["methods"][method].get("max_sentences") or {}
             if own_caps:
                 facts.append("trained on the first " + " / ".join(

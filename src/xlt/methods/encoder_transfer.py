@@ -52,6 +52,7 @@ class EncoderTransferTagger:
             max_subwords=int(hp["max_subwords"]),
             context_subwords=int(hp["context_subwords"]),
             num_layers=None if hp["encoder_layers"] is None else int(hp["encoder_layers"]),
+            autocast=hp.get("autocast"),
         ).to(self.device)
         self.windows: list = []
 

@@ -14,6 +14,7 @@ UniTrans' 3 of 12).
 from __future__ import annotations
 
 import argparse
+import itertools
 import time
 
 import pandas as pd
@@ -36,7 +37,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     column = next(c for c in pd.read_parquet(args.train_table).columns if "token" in c)
     sentences = [list(s) for s in pd.read_parquet(args.train_table)[column].tolist()[: args.sentences]]
-    for n, precision in [(n, p) for n in args.layers for p in args.autocast]:
+    for n, precision in itertools.product(args.layers, args.autocast):
         torch.manual_seed(0)
         tagger = EncoderTagger(args.encoder, num_labels=9, freeze_layers=3 if n >= 12 else 1, num_layers=n,
                                autocast=None if precision == "none" else precision)
@@ -54,7 +55,8 @@ def main() -> None:
         start = time.perf_counter()
         tagger.log_probs(sentences, 64)
         rate = len(sentences) / (time.perf_counter() - start)
-        print(f"layers {n:2d} autocast {precision}: {per_update:.3f} s/update (batch 16), {rate:.0f} sentences/s inference", flush=True)
+        print(f"layers {n:2d} autocast {precision}: {per_update:.3f} s/update (batch 16), "
+              f"{rate:.0f} sentences/s inference", flush=True)
 
 
 if __name__ == "__main__":

@@ -218,6 +218,7 @@ def test_encoder_tagger_autocast_runs_in_bfloat16_and_keeps_float32_weights_and_
     with pytest.raises(ValueError, match="autocast must be null or one of"):
         EncoderTagger(str(tiny_encoder_path), num_labels=5, autocast="int8")
 
+
 def test_pick_device_falls_back_to_cpu() -> None:
     assert pick_device(prefer_gpu=False).type == "cpu"
     expected = "cuda" if torch.cuda.is_available() else "cpu"

@@ -152,7 +152,7 @@ class EncoderTagger(nn.Module):
 
     def forward(self, batch: WindowBatch) -> Tensor:
         """Word-level float32 logits (B, W, num_labels) at each scored word's first subword."""
-        dtype = AUTOCAST_DTYPES.get(self.autocast) if self.autocast else None
+        dtype = AUTOCAST_DTYPES.get(self.autocast)  # None: float32, autocast off
         with torch.autocast(self.device.type, dtype=dtype, enabled=dtype is not None):
             states = self.hidden_states(batch)
             index = batch.label_positions.unsqueeze(2).expand(-1, -1, states.shape[2])

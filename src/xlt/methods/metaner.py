@@ -1,0 +1,317 @@
+"""Enhanced meta-learning for cross-lingual NER (Wu et al. 2020, "Meta-NER"): the pieces.
+
+- Sentence representations: the final-layer first-token ([CLS]) vector of the *pretrained*
+  encoder (not fine-tuned), computed once per sentence set (``sentence_representations``).
+- Pseudo-meta-NER tasks: each source training sentence is the query of a task whose support
+  set is its top-K cosine neighbours among the *other* training sentences (Eq. 6;
+  ``neighbours``: batched, never an N x N matrix; ``xlt.vectors.retrieval``).
+- Meta-training (Algorithm 1): first-order MAML. Per task, ``inner_steps`` updates of a fresh
+  Adam (lr alpha) on the support set, then the gradient of the query loss at the adapted
+  weights; the weights are restored and the gradients of ``tasks_per_update`` tasks summed
+  (Eq. 10) into one step of the meta optimizer (Adam, lr beta).
+- Entity masking: every subword of a word inside an entity (B-/I-) is replaced by the mask
+  token with probability ``mask_rate``, re-drawn every time a sentence is used
+  (``mask_entities``); the paper masks the support and query examples of meta-training.
+- Max loss (Eq. 13): mean token cross-entropy + lambda x the largest token cross-entropy of
+  each sentence (averaged over the sentences of a batch, as the public code does)
+  (``max_loss``).
+- Adaptation: per target test sentence, one step of a fresh Adam (lr gamma, plain
+  cross-entropy, no masking) on its K nearest source training sentences, predict, restore
+  the meta-trained weights bit for bit (``MetaNERTagger.adapt_and_predict``).
+
+Everything else (encoder, head on first subwords, frozen bottom layers, BIO-constrained
+decoding) is the base model of ``xlt.methods.encoder_transfer``.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from transformers import get_linear_schedule_with_warmup
+
+from xlt.methods.common import RunSpec, label_inventory
+from xlt.methods.encoder_transfer import MAX_GRAD_NORM, NO_DECAY, EncoderTransferTagger
+from xlt.models.encoder_tagger import load_encoder
+from xlt.models.subword import IGNORE_INDEX, SubwordWindow, WindowBatch, make_windows, special_tokens
+from xlt.training import OnUpdate
+from xlt.vectors.retrieval import nn_topk, unit_rows
+from xlt.vocab import Vocab
+
+log = logging.getLogger("xlt.methods.metaner")
+
+
+# -- sentence representations and retrieval ------------------------------------------------
+def sentence_representations(encoder_path: str, sentences: Sequence[Sequence[str]], *, batch_size: int = 64,
+                             num_layers: int | None = None, max_subwords: int = 128,
+                             device: torch.device | str = "cpu") -> torch.Tensor:
+    """(N, hidden) float32: the last layer's vector at the first position ([CLS], <s>) of
+    each sentence's first window, from the pretrained encoder in eval mode (dropout off).
+    A sentence longer than ``max_subwords`` is represented by its first window."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(encoder_path)
+    encoder = load_encoder(encoder_path, num_layers).to(device).eval()
+    windows = make_windows(tokenizer, sentences, max_subwords, 0)
+    first: dict[int, SubwordWindow] = {}
+    for window in windows:
+        first.setdefault(window.sentence_index, window)
+    prefix, suffix = special_tokens(tokenizer)
+    empty = SubwordWindow(-1, (*prefix, *suffix), (), ())  # an empty sentence: the specials alone
+    ordered = [first.get(i, empty) for i in range(len(sentences))]
+    out = torch.empty(len(sentences), encoder.config.hidden_size)
+    order = sorted(range(len(ordered)), key=lambda i: len(ordered[i].input_ids))  # less padding
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            rows = order[start:start + batch_size]
+            width = max(len(ordered[i].input_ids) for i in rows)
+            ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
+            attention = torch.zeros((len(rows), width), dtype=torch.long)
+            for r, i in enumerate(rows):
+                n = len(ordered[i].input_ids)
+                ids[r, :n] = torch.tensor(ordered[i].input_ids)
+                attention[r, :n] = 1
+            states = encoder(input_ids=ids.to(device), attention_mask=attention.to(device)).last_hidden_state
+            out[rows] = states[:, 0].float().cpu()
+    return out
+
+
+def neighbours(queries: torch.Tensor, keys: torch.Tensor, k: int, *, exclude_self: bool = False,
+               block: int | None = None) -> torch.Tensor:
+    """(Nq, k) indices of the ``k`` keys most cosine-similar to each query, best first.
+
+    ``exclude_self``: queries and keys are the same set (pseudo-meta-NER tasks: the support
+    set comes from D_train minus the query itself); row i never lists i. Retrieval is in
+    row blocks (``xlt.vectors.retrieval``): memory O(block x N), never N x N."""
+    q, kk = unit_rows(queries.float()), unit_rows(keys.float())
+    if not exclude_self:
+        return nn_topk(q, kk, k, block)[1]
+    if queries.shape[0] != keys.shape[0]:
+        raise ValueError("exclude_self needs the queries to be the keys")
+    top = nn_topk(q, kk, k + 1, block)[1]
+    rows = torch.arange(top.shape[0])[:, None]
+    keep = top != rows
+    # Row i keeps its first k entries that are not i (i itself may be missing from the top
+    # k+1 when duplicates of the sentence tie with it: then the last entry is dropped).
+    order = torch.argsort((~keep).to(torch.int8), dim=1, stable=True)[:, :k]
+    return top.gather(1, order)
+
+
+# -- losses and masking ------------------------------------------------------------------
+def max_loss(logits: torch.Tensor, labels: torch.Tensor, weight: float) -> torch.Tensor:
+    """Eq. 13: mean token cross-entropy over the batch's scored words + ``weight`` x the mean,
+    over the batch's windows, of each window's largest token cross-entropy.
+
+    ``logits`` (B, W, C), ``labels`` (B, W) with ``IGNORE_INDEX`` at padding. ``weight`` 0 is
+    the plain cross-entropy (Eq. 3)."""
+    active = labels != IGNORE_INDEX
+    losses = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                             ignore_index=IGNORE_INDEX, reduction="none").view(labels.shape)
+    mean = losses[active].mean()
+    if not weight:
+        return mean
+    has_words = active.any(dim=1)
+    per_window = losses.masked_fill(~active, float("-inf")).max(dim=1).values[has_words]
+    return mean + weight * per_window.mean()
+
+
+def mask_entities(windows: Sequence[SubwordWindow], entity_labels: set[int], rate: float, mask_id: int,
+                  n_suffix: int, generator: torch.Generator) -> list[SubwordWindow]:
+    """Copies of ``windows`` in which each scored word labelled with one of ``entity_labels``
+    (B-/I- ids) has all its subwords replaced by ``mask_id`` with probability ``rate``. The
+    draw is made anew on every call. Context subwords (scored in an earlier window) and the
+    special tokens are never touched."""
+    if rate <= 0:
+        return list(windows)
+    out = []
+    for window in windows:
+        if window.labels is None:
+            raise ValueError("masking entities needs windows with labels")
+        ids = list(window.input_ids)
+        draws = torch.rand(len(window.labels), generator=generator).tolist()
+        ends = [*window.label_positions[1:], len(ids) - n_suffix]
+        for label, start, end, draw in zip(window.labels, window.label_positions, ends, draws):
+            if label in entity_labels and draw < rate:
+                ids[start:end] = [mask_id] * (end - start)
+        out.append(SubwordWindow(window.sentence_index, tuple(ids), window.label_positions,
+                                 window.word_indices, window.labels))
+    return out
+
+
+def entity_label_ids(labels: Vocab) -> set[int]:
+    return {i for i, tag in enumerate(labels.symbols) if tag[:2] in ("B-", "I-")}
+
+
+# -- the tagger --------------------------------------------------------------------------
+class MetaNERTagger(EncoderTransferTagger):
+    """The base model's encoder tagger, trained by first-order MAML over pseudo-meta-NER tasks
+    (``train_epoch`` runs the meta-updates) and adapted per test sentence."""
+
+    def __init__(self, spec: RunSpec, labels: Vocab) -> None:
+        super().__init__(spec, labels)
+        tokenizer = self.model.tokenizer
+        if tokenizer.mask_token_id is None:
+            raise ValueError(f"{self.encoder}: the tokenizer has no mask token for entity masking")
+        self.mask_id = int(tokenizer.mask_token_id)
+        self.n_suffix = len(special_tokens(tokenizer)[1])
+        self.entities = entity_label_ids(labels)
+        self.generator = torch.Generator().manual_seed(spec.seed)
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+
+    # -- weights ----------------------------------------------------------------------
+    def save_weights(self) -> list[torch.Tensor]:
+        return [p.detach().clone() for p in self.params]
+
+    def load_weights(self, weights: Sequence[torch.Tensor]) -> None:
+        with torch.no_grad():
+            for p, w in zip(self.params, weights):
+                p.copy_(w)
+
+    def _groups(self, weight_decay: float) -> list[dict]:
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        return [{"params": [p for n, p in named if not n.endswith(NO_DECAY)], "weight_decay": weight_decay},
+                {"params": [p for n, p in named if n.endswith(NO_DECAY)], "weight_decay": 0.0}]
+
+    def _loss(self, windows: Sequence[SubwordWindow], weight: float) -> torch.Tensor:
+        batch: WindowBatch = self.model.collate(windows)
+        return max_loss(self.model(batch), batch.labels, weight)
+
+    def _masked(self, windows: Sequence[SubwordWindow], rate: float) -> list[SubwordWindow]:
+        return mask_entities(windows, self.entities, rate, self.mask_id, self.n_suffix, self.generator)
+
+    def fresh_step(self, windows: Sequence[SubwordWindow], lr: float, steps: int, weight: float,
+                   mask_rate: float) -> float:
+        """``steps`` updates of a fresh Adam (the inner update U^n of Eq. 7; adaptation with
+        steps 1, weight 0, rate 0) on ``windows``; returns the last loss."""
+        if steps <= 0:
+            return float("nan")
+        optimizer = torch.optim.AdamW(self._groups(float(self.hp["weight_decay"])), lr=lr)
+        loss_value = float("nan")
+        for _ in range(steps):
+            loss = self._loss(self._masked(windows, mask_rate), weight)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_value = loss.item()
+        return loss_value
+
+    # -- meta-training ----------------------------------------------------------------
+    def prepare_meta(self, tokens: list[list[str]], tags: list[list[str]], representations: torch.Tensor) -> None:
+        """Windows of every source sentence, its support set (top-K neighbours but itself) and
+        the meta optimizer with its warmup-and-decay schedule over ``meta_steps`` updates."""
+        hp = self.hp
+        if representations.shape[0] != len(tokens):
+            raise ValueError(f"{representations.shape[0]} sentence representations for {len(tokens)} sentences")
+        windows = self.model.windows(tokens, [self.labels.encode(t) for t in tags])
+        self.sentence_windows: list[list[SubwordWindow]] = [[] for _ in tokens]
+        for window in windows:
+            self.sentence_windows[window.sentence_index].append(window)
+        self.usable = [i for i, w in enumerate(self.sentence_windows) if w]
+        started = time.perf_counter()
+        self.support = neighbours(representations, representations, int(hp["support_size"]), exclude_self=True)
+        log.info("support sets: top-%d of %d sentences in %.1fs", int(hp["support_size"]), len(tokens),
+                 time.perf_counter() - started)
+        self.meta_steps = int(hp["meta_steps"])
+        self.optimizer = torch.optim.AdamW(self._groups(float(hp["weight_decay"])), lr=float(hp["lr_meta"]))
+        self.scheduler = get_linear_schedule_with_warmup(
+            self.optimizer, int(float(hp["warmup"]) * self.meta_steps), self.meta_steps)
+        self.windows = windows
+        self._order: list[int] = []
+
+    def inner_lr(self, step: int) -> float:
+        """alpha on the meta schedule (the public code's warmup-then-linear-decay of alpha)."""
+        warmup = float(self.hp["warmup"])
+        progress = step / max(self.meta_steps, 1)
+        scale = progress / warmup if progress < warmup else max((progress - 1.0) / (warmup - 1.0), 0.0)
+        return float(self.hp["lr_inner"]) * scale if warmup > 0 else float(self.hp["lr_inner"]) * (1 - progress)
+
+    def sample_tasks(self, n: int) -> list[int]:
+        """The next ``n`` queries of a seeded shuffle of the sentences, reshuffled when used up."""
+        out = []
+        while len(out) < n:
+            if not self._order:
+                self._order = [self.usable[i] for i in torch.randperm(len(self.usable), generator=self.generator)]
+            out.append(self._order.pop())
+        return out
+
+    def meta_update(self, queries: Sequence[int], step: int) -> float:
+        """One first-order MAML meta-update over the tasks of ``queries`` (Eqs. 7-12); returns
+        the mean query loss. The weights before it come back exactly after each task."""
+        hp = self.hp
+        weight = float(hp["max_loss_weight"])
+        rate = float(hp["mask_rate"])
+        inner_steps, lr = int(hp["inner_steps"]), self.inner_lr(step)
+        theta = self.save_weights()
+        meta_grads = [torch.zeros_like(p) for p in self.params]
+        losses = []
+        self.model.train()
+        for query in queries:
+            support = [w for i in self.support[query].tolist() for w in self.sentence_windows[i]]
+            if inner_steps and support:
+                self.fresh_step(support, lr, inner_steps, weight, rate if hp.get("mask_support", True) else 0.0)
+            loss = self._loss(self._masked(self.sentence_windows[query], rate), weight)
+            grads = torch.autograd.grad(loss, self.params, allow_unused=True)
+            for acc, g in zip(meta_grads, grads):
+                if g is not None:
+                    acc.add_(g)
+            losses.append(loss.item())
+            self.load_weights(theta)
+        self.optimizer.zero_grad(set_to_none=True)
+        for p, g in zip(self.params, meta_grads):
+            p.grad = g
+        clip = hp.get("meta_clip", MAX_GRAD_NORM)
+        if clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.params, float(clip))
+        self.optimizer.step()
+        self.scheduler.step()
+        return sum(losses) / max(len(losses), 1)
+
+    def train_epoch(self, epoch: int, on_update: OnUpdate) -> float:
+        """All ``meta_steps`` meta-updates (the plan sets one "epoch")."""
+        total, tasks = 0.0, int(self.hp["tasks_per_update"])
+        started = time.perf_counter()
+        for step in range(self.meta_steps):
+            loss = self.meta_update(self.sample_tasks(tasks), step)
+            total += loss
+            on_update(loss)
+            if (step + 1) % 10 == 0:
+                log.info("meta-update %d/%d query loss %.4f (%.2fs per update)", step + 1, self.meta_steps,
+                         total / (step + 1), (time.perf_counter() - started) / (step + 1))
+        return total / max(self.meta_steps, 1)
+
+    # -- adaptation -------------------------------------------------------------------
+    def adapt_and_predict(self, sentences: Sequence[Sequence[str]],
+                          support: Sequence[Sequence[SubwordWindow]]) -> list[list[str]]:
+        """Per sentence: one step of a fresh Adam (lr ``adapt_lr``, plain cross-entropy, no
+        masking) on ``support[j]`` (windows of its nearest source sentences), predict it,
+        restore the weights."""
+        adaptation = self.spec.extra.get("adaptation") or self.hp
+        lr, steps = float(adaptation["adapt_lr"]), int(adaptation.get("adapt_steps", 1))
+        theta = self.save_weights()
+        predictions = []
+        for sentence, windows in zip(sentences, support):
+            self.model.train()  # the adaptation step trains with dropout, as meta-training
+            self.fresh_step(list(windows), lr, steps, 0.0, 0.0)
+            predictions.append(self.predict([sentence])[0])
+            self.load_weights(theta)
+        return predictions
+
+
+def build(spec: RunSpec, train: tuple, source_dev: tuple) -> MetaNERTagger:
+    if spec.kind != "ner":
+        raise ValueError("metaner is a NER method (masking and decoding assume BIO labels)")
+    if "representations" not in spec.inputs:
+        raise ValueError("metaner: the job lacks its input 'representations' (the source's [CLS] vectors)")
+    tokens, tags, ids = train
+    tagger = MetaNERTagger(spec, Vocab.for_labels(label_inventory(spec, tags, "IOB2")))
+    from safetensors.torch import load_file
+
+    stored = load_file(str(spec.inputs["representations"]))
+    tagger.prepare_meta(tokens, tags, stored["vectors"][: len(tokens)])
+    return tagger
+
+
+def rebuild(spec: RunSpec, state: dict) -> MetaNERTagger:
+    return MetaNERTagger(spec, Vocab.from_dict(state["labels"]))

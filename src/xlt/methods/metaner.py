@@ -27,15 +27,25 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
 from transformers import get_linear_schedule_with_warmup
 
+from xlt.batching import bucket_batches
 from xlt.methods.common import RunSpec, label_inventory
 from xlt.methods.encoder_transfer import MAX_GRAD_NORM, NO_DECAY, EncoderTransferTagger
 from xlt.models.encoder_tagger import load_encoder
-from xlt.models.subword import IGNORE_INDEX, SubwordWindow, WindowBatch, make_windows, special_tokens
+from xlt.models.subword import (
+    IGNORE_INDEX,
+    SubwordWindow,
+    WindowBatch,
+    collate_windows,
+    make_windows,
+    special_tokens,
+)
 from xlt.training import OnUpdate
 from xlt.vectors.retrieval import nn_topk, unit_rows
 from xlt.vocab import Vocab
@@ -62,18 +72,11 @@ def sentence_representations(encoder_path: str, sentences: Sequence[Sequence[str
     empty = SubwordWindow(-1, (*prefix, *suffix), (), ())  # an empty sentence: the specials alone
     ordered = [first.get(i, empty) for i in range(len(sentences))]
     out = torch.empty(len(sentences), encoder.config.hidden_size)
-    order = sorted(range(len(ordered)), key=lambda i: len(ordered[i].input_ids))  # less padding
+    lengths = [len(w.input_ids) for w in ordered]
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            width = max(len(ordered[i].input_ids) for i in rows)
-            ids = torch.full((len(rows), width), tokenizer.pad_token_id, dtype=torch.long)
-            attention = torch.zeros((len(rows), width), dtype=torch.long)
-            for r, i in enumerate(rows):
-                n = len(ordered[i].input_ids)
-                ids[r, :n] = torch.tensor(ordered[i].input_ids)
-                attention[r, :n] = 1
-            states = encoder(input_ids=ids.to(device), attention_mask=attention.to(device)).last_hidden_state
+        for rows in bucket_batches(lengths, batch_size, shuffle=False, chunk_batches=None):  # less padding
+            batch = collate_windows([ordered[i] for i in rows], tokenizer.pad_token_id).to(device)
+            states = encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
             out[rows] = states[:, 0].float().cpu()
     return out
 
@@ -135,8 +138,7 @@ def mask_entities(windows: Sequence[SubwordWindow], entity_labels: set[int], rat
         for label, start, end, draw in zip(window.labels, window.label_positions, ends, draws):
             if label in entity_labels and draw < rate:
                 ids[start:end] = [mask_id] * (end - start)
-        out.append(SubwordWindow(window.sentence_index, tuple(ids), window.label_positions,
-                                 window.word_indices, window.labels))
+        out.append(replace(window, input_ids=tuple(ids)))
     return out
 
 
@@ -287,8 +289,7 @@ class MetaNERTagger(EncoderTransferTagger):
         """Per sentence: one step of a fresh Adam (lr ``adapt_lr``, plain cross-entropy, no
         masking) on ``support[j]`` (windows of its nearest source sentences), predict it,
         restore the weights."""
-        adaptation = self.spec.extra.get("adaptation") or self.hp
-        lr, steps = float(adaptation["adapt_lr"]), int(adaptation.get("adapt_steps", 1))
+        lr, steps = float(self.hp["adapt_lr"]), int(self.hp.get("adapt_steps", 1))
         theta = self.save_weights()
         predictions = []
         for sentence, windows in zip(sentences, support):
@@ -306,8 +307,6 @@ def build(spec: RunSpec, train: tuple, source_dev: tuple) -> MetaNERTagger:
         raise ValueError("metaner: the job lacks its input 'representations' (the source's [CLS] vectors)")
     tokens, tags, ids = train
     tagger = MetaNERTagger(spec, Vocab.for_labels(label_inventory(spec, tags, "IOB2")))
-    from safetensors.torch import load_file
-
     stored = load_file(str(spec.inputs["representations"]))
     tagger.prepare_meta(tokens, tags, stored["vectors"][: len(tokens)])
     return tagger

@@ -33,6 +33,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/vectors.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/unitrans.smk"
+include: "workflow/rules/metaner.smk"
 include: "workflow/rules/tables.smk"
 
 

@@ -3,11 +3,14 @@ meta-update and per-sentence adaptation, on a tiny random encoder."""
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
+from xlt.errors import InputError
+from xlt.io.sentence import Sentence, write_table
 from xlt.methods import metaner
 from xlt.methods.common import RunSpec
 from xlt.models.subword import IGNORE_INDEX
@@ -167,15 +170,84 @@ def test_adaptation_restores_the_weights_bit_for_bit(encoder):
     test = [["Juan", "in", "Madrid", "."], ["the", "cat", "."]]
     support = [tagger.sentence_windows[0] + tagger.sentence_windows[4], tagger.sentence_windows[3]]
     changed = []
-    original_predict = tagger.predict
+    original_predict = tagger.model.predict
 
-    def spy(sentences):
+    def spy(sentences, *args, **kwargs):
         changed.append(any(not torch.equal(p, w) for p, w in zip(tagger.params, before)))
-        out = original_predict(sentences)
-        return out
+        return original_predict(sentences, *args, **kwargs)
 
-    tagger.predict = spy
+    tagger.model.predict = spy
     predictions = tagger.adapt_and_predict(test, support)
     assert [len(p) for p in predictions] == [4, 3]
     assert changed == [True, True]  # each sentence is predicted with adapted weights
     assert all(torch.equal(p, w) for p, w in zip(tagger.params, before))
+
+
+def test_reset_inner_optimizer_steps_as_a_new_adamw(encoder):
+    """The kept inner optimizer, reset, takes the step a newly made AdamW takes, bit for bit."""
+    tagger = _tagger(encoder)
+    windows = tagger.sentence_windows[0] + tagger.sentence_windows[1]
+    theta = tagger.save_weights()
+    tagger.fresh_step(tagger.sentence_windows[2], 1e-3, 2, 2.0, 0.0)  # leaves moments behind
+    tagger.load_weights(theta)
+    tagger.fresh_step(windows, 5e-4, 2, 0.0, 0.0)
+    reused = tagger.save_weights()
+    tagger.load_weights(theta)
+    fresh = torch.optim.AdamW(tagger._groups(float(HPARAMS["weight_decay"])), lr=5e-4)
+    for _ in range(2):
+        loss = tagger._loss(windows, 0.0)
+        fresh.zero_grad(set_to_none=True)
+        loss.backward()
+        fresh.step()
+    assert all(torch.equal(a, b) for a, b in zip(reused, tagger.save_weights()))
+
+
+def _table(path: Path, lang: str) -> Path:
+    write_table([Sentence(tuple(t), tuple(g), doc_id="d0", sentence_id=f"{lang}-{i}")
+                 for i, (t, g) in enumerate(SENTENCES)], path, {"task": "ner", "lang": lang})
+    return path
+
+
+def test_representations_file_names_its_sentences_and_is_checked(encoder, tmp_path):
+    table = _table(tmp_path / "train.parquet", "en")
+    out = tmp_path / "reps.safetensors"
+    n = metaner.write_representations(table, out, encoder=str(encoder), layers=None, batch_size=4,
+                                      max_subwords=16, max_sentences=4, prefer_gpu=False)
+    assert n == 4
+    ids = ["en-0", "en-1", "en-2", "en-3"]
+    vectors = metaner.read_representations(out, ids[:3])
+    expected = metaner.sentence_representations(str(encoder), [t for t, _ in SENTENCES[:3]], batch_size=2)
+    assert vectors.shape == (3, expected.shape[1]) and torch.allclose(vectors, expected, atol=1e-5)
+    with pytest.raises(InputError, match="reps.safetensors"):
+        metaner.read_representations(out, ["en-1", "en-0"])  # not the file's sentences
+    with pytest.raises(InputError):
+        metaner.read_representations(out, ids + ["en-4"])  # more than the file holds
+
+
+def test_evaluation_tagger_adapts_each_sentence_on_its_nearest_source_sentences(encoder, tmp_path):
+    """rebuild with the evaluation's inputs: predict = adapt_and_predict on the top-K source
+    sentences of each test sentence's [CLS] vector; a sentence without a vector is an error."""
+    train = _table(tmp_path / "train.parquet", "en")
+    test_rows = [(["Anna", "in", "Paris", "."], ["B-PER", "O", "B-LOC", "O"]), (["the", "cat", "."], ["O", "O", "O"])]
+    test = tmp_path / "test.parquet"
+    write_table([Sentence(tuple(t), tuple(g), doc_id="d0", sentence_id=f"es-{i}") for i, (t, g) in enumerate(test_rows)],
+                test, {"task": "ner", "lang": "es"})
+    for table, name in ((train, "train"), (test, "test")):
+        metaner.write_representations(table, tmp_path / f"{name}.safetensors", encoder=str(encoder), layers=None,
+                                      batch_size=4, max_subwords=16, max_sentences=None, prefer_gpu=False)
+    reference = _tagger(encoder)
+    spec = replace(reference.spec, inputs={"source_train": train, "source_representations": tmp_path / "train.safetensors",
+                                           "test": test, "test_representations": tmp_path / "test.safetensors"})
+    tagger = metaner.rebuild(spec, {"labels": reference.labels.to_dict()})
+    tagger.load_weights(reference.save_weights())
+    sentences = [t for t, _ in test_rows]
+    nearest = metaner.neighbours(metaner.read_representations(tmp_path / "test.safetensors", ["es-0", "es-1"]),
+                                 metaner.read_representations(tmp_path / "train.safetensors",
+                                                              [f"en-{i}" for i in range(len(SENTENCES))]), 2)
+    support = [[w for i in row.tolist() for w in reference.sentence_windows[i]] for row in nearest]
+    torch.manual_seed(5)
+    expected = reference.adapt_and_predict(sentences, support)
+    torch.manual_seed(5)
+    assert tagger.predict(sentences) == expected
+    with pytest.raises(ValueError, match="no \\[CLS\\] vector"):
+        tagger.predict([["unseen", "sentence"]])

@@ -21,8 +21,9 @@ def test_default_plan_runs_every_setting_and_seed():
     # Cross-Augmented) x 5 target spaces; Bao's MUSE* (NER char + nochar, POS nochar); the
     # encoder on NER and POS; van der Heijden's Transformer-CRF over MUSE vectors (NER,
     # CoNLL POS); UniTrans' Data Transfer and its 8 settings, one model per target (es, nl,
-    # de); each x 2 seeds.
-    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2 + 3 * (1 + 8)) * 2
+    # de); each x 2 seeds; the MISC-free base model (2 seeds) and Meta-NER's 4 settings on
+    # the two tasks (one seed of its own).
+    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2 + 3 * (1 + 8)) * 2 + 1 * 2 + 8 * 1
     assert {(r.method, r.space) for r in runs if r.method in ("data_transfer", "unitrans")} == {
         (m, t) for m in ("data_transfer", "unitrans") for t in ("es", "nl", "de")}
     assert plan.max_sentences("train", "unitrans") < plan.max_sentences("train")  # its own budget cap
@@ -104,6 +105,26 @@ def test_evaluation_parameters_never_reach_training():
     plan = Plan(_config())
     assert "selections" not in plan.training_params("source_mono", "char")
     assert plan.selections("source_mono", "char") == ["src_dev", "tgt_dev", "last"]
+
+
+def test_metaner_adaptation_parameters_reach_evaluation_only():
+    plan = Plan(_config())
+    assert {"adapt_lr", "adapt_steps", "selections"}.isdisjoint(plan.training_params("metaner", "default"))
+    assert plan.evaluation_params("metaner", "default") == {"adapt_lr": 1e-5, "adapt_steps": 1}
+    assert plan.evaluation_params("source_mono", "char") == {}
+
+
+def test_an_experiment_may_train_its_own_seeds():
+    plan = Plan(_config())
+    runs = list(plan.runs())
+    assert {r.seed for r in runs if r.method == "metaner"} == {1}
+    assert {r.seed for r in runs if r.method == "encoder_transfer"} == {1, 2}
+    assert {(r.task, r.setting) for r in runs if r.method == "metaner"} == {
+        (task, s) for task in ("ner", "ner_nomisc") for s in ("default", "no_maxloss", "no_masking", "no_maxloss_masking")}
+    assert "metaner: intfloat/multilingual-e5-small (its bottom 4 layers, bfloat16 autocast), seed 1 only, " \
+           "100 meta-updates of 8 tasks" in plan.describe()
+    paper = Plan(_config(**yaml.safe_load((REPO / "config" / "paper.yaml").read_text())))
+    assert {r.seed for r in paper.runs() if r.method == "metaner"} == {122, 649, 705, 854, 975}
 
 
 def test_word_space_methods_train_one_model_per_target_in_the_papers_direction():

@@ -69,11 +69,14 @@ def test_result_tables_hold_every_run(fixture_run):
     # (es), 4 selections (tgt_test too: the default plan's Cross-* params, under the fixture's);
     # plus the Spanish monolingual char_monoemb model, MUSE* and van der Heijden's tagger over
     # MUSE vectors, 2 seeds, scored on es, 3 selections; plus Data Transfer and the 8 UniTrans
-    # settings, 2 seeds, es, the last checkpoint only (UniTrans uses no dev set).
-    assert len(ner) == 3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 3 * 2 * 1 * 3 + 9 * 2 * 1 * 1
+    # settings, 2 seeds, es, the last checkpoint only (UniTrans uses no dev set); plus Meta-NER,
+    # 2 settings on ner and 1 on ner_nomisc, its one seed, es, English dev selection only; plus
+    # the ner_nomisc base model, 2 seeds, es, 3 selections.
+    assert len(ner) == (3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 3 * 2 * 1 * 3 + 9 * 2 * 1 * 1
+                        + 3 * 1 * 1 * 1 + 1 * 2 * 1 * 3)
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
     assert set(ner["method"]) == {"source_mono", "encoder_transfer", "cross_word", "cross_shared", "cross_augmented",
-                                  "muse_transfer", "heijden_tagger", "data_transfer", "unitrans"}
+                                  "muse_transfer", "heijden_tagger", "data_transfer", "unitrans", "metaner"}
     assert set(ner.loc[ner["method"] == "cross_augmented", "selection"]) == {"src_dev", "tgt_dev", "tgt_test", "last"}
     assert ner["f1"].between(0, 100).all()
     # 1 source_mono setting + 1 encoder setting, 2 seeds, 2 targets, 3 selections.
@@ -168,6 +171,43 @@ def test_unitrans_teachers_are_files_and_no_gold_target_tag_reaches_it(fixture_r
         df = pd.read_csv(tables / f"{table}.csv").set_index("row")
         for row in rows:
             assert re.match(r"^\d+\.\d", str(df.loc[row, "es ours"])), (table, row, df.loc[row, "es ours"])
+
+
+def test_metaner_reads_cached_representations_and_adapts_per_sentence(fixture_run):
+    """[CLS] vectors are computed once per (task, language, split) and read by every setting
+    of the method; evaluation adapts with the evaluation-only parameters; MISC -> O for
+    ner_nomisc; Meta-NER's tables get numbers from the experiment's one seed."""
+    from safetensors import safe_open
+
+    workdir, _ = fixture_run
+    reps = workdir / "results" / "representations" / "metaner"
+    assert sorted(str(p.relative_to(reps)) for p in reps.rglob("*.safetensors")) == [
+        "ner/en/train.safetensors", "ner/es/test.safetensors",
+        "ner_nomisc/en/train.safetensors", "ner_nomisc/es/test.safetensors"]
+    with safe_open(str(reps / "ner" / "en" / "train.safetensors"), framework="pt") as handle:
+        ids = json.loads(handle.metadata()["sentence_ids"])
+        assert len(ids) == handle.get_slice("vectors").get_shape()[0] == 30  # the fixture's train cap
+    models = workdir / "results" / "models" / "ner" / "en" / "metaner"
+    assert sorted(p.name for p in models.iterdir()) == ["default", "no_maxloss"]
+    assert not (models / "default" / "seed2").exists()  # the experiment's own seeds: [1]
+    for setting in ("default", "no_maxloss"):
+        manifest = json.loads((models / setting / "seed1" / "model.json").read_text())
+        assert "results/representations/metaner/ner/en/train.safetensors" in manifest["inputs"]
+        assert "adapt_lr" not in manifest["config"]["hparams"]  # evaluation-only: never retrains
+        metrics = json.loads((workdir / "results" / "runs" / "ner" / "en" / "metaner" / setting / "seed1" / "es"
+                              / "metrics.json").read_text())
+        assert metrics["config"]["eval_hparams"] == {"adapt_lr": 0.001, "adapt_steps": 1}
+        assert "results/representations/metaner/ner/es/test.safetensors" in metrics["inputs"]
+        assert [r["selection"] for r in metrics["results"]] == ["src_dev"]
+    log = (workdir / "results" / "runs" / "ner" / "en" / "metaner" / "default" / "seed1" / "es" / "evaluate.log").read_text()
+    assert "adapted to 6 sentences" in log
+    nomisc = json.loads((workdir / "results" / "models" / "ner_nomisc" / "en" / "metaner" / "default" / "seed1"
+                         / "model.json").read_text())
+    assert not any("MISC" in tag for tag in nomisc["state"]["labels"]["symbols"])
+    table4 = pd.read_csv(workdir / "results" / "tables" / "wu2020_metaner" / "table4.csv").set_index("row")
+    assert "(n=1)" in table4.loc["Ours w/o max loss", "es ours"]
+    assert table4.loc["Ours w/o masking", "es ours"] == "not run"
+    assert "(n=2)" in table4.loc["Ours w/o meta-train/max loss/masking (i.e., Base Model)", "es ours"]
 
 
 def test_cross_word_models_live_in_their_target_space(fixture_run):

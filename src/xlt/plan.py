@@ -12,7 +12,7 @@ from xlt.errors import ConfigError
 
 EVAL_SPLITS = ("dev", "test")
 # Method parameters read only by the per-target evaluation jobs: changing them never retrains.
-EVAL_ONLY_PARAMS = frozenset({"selections"})
+EVAL_ONLY_PARAMS = frozenset({"selections", "adapt_lr", "adapt_steps"})
 DEFAULT_SELECTIONS = ("src_dev", "tgt_dev", "last")
 
 
@@ -23,6 +23,8 @@ class Experiment:
     targets: tuple[str, ...]
     method: str
     settings: tuple[str, ...]
+    # The experiment's own seeds (a budget value for a costly method); None: the plan's.
+    seeds: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class Plan:
                 targets=tuple(raw["targets"]),
                 method=raw["method"],
                 settings=tuple(raw["settings"]),
+                seeds=None if raw.get("seeds") is None else tuple(int(s) for s in raw["seeds"]),
             )
             key = (exp.task, exp.source, exp.method)
             if key in self._experiments:
@@ -186,9 +189,13 @@ class Plan:
         for exp in self._experiments.values():
             spaces = exp.targets if self.per_target(exp.method) else (None,)
             for setting in exp.settings:
-                for seed in self.config["seeds"]:
+                for seed in self.seeds(exp):
                     for space in spaces:
                         yield Run(exp.task, exp.source, exp.method, setting, int(seed), space)
+
+    def seeds(self, exp: Experiment) -> tuple[int, ...]:
+        """The seeds an experiment trains: its own ``seeds`` or the plan's."""
+        return exp.seeds if exp.seeds is not None else tuple(int(s) for s in self.config["seeds"])
 
     def run_targets(self, run: Run) -> tuple[str, ...]:
         """The targets a run's model is scored on: its own target, or all of them (those
@@ -263,6 +270,11 @@ class Plan:
         """The parameters that shape a trained model: all but the evaluation-only keys."""
         return {k: v for k, v in self.method_params(method, setting).items() if k not in EVAL_ONLY_PARAMS}
 
+    def evaluation_params(self, method: str, setting: str) -> dict[str, Any]:
+        """The evaluation-only parameters a scoring job hands the method (all but selections)."""
+        return {k: v for k, v in self.method_params(method, setting).items()
+                if k in EVAL_ONLY_PARAMS and k != "selections"}
+
     def selections(self, method: str, setting: str) -> list[str]:
         return list(self.method_params(method, setting).get("selections", DEFAULT_SELECTIONS))
 
@@ -304,7 +316,13 @@ class Plan:
             if own_caps:
                 facts.append("trained on the first " + " / ".join(
                     f"{n if n else 'all'} {split}" for split, n in own_caps.items()) + " sentences")
-            if "epochs" in params:
+            own_seeds = sorted({s for exp in self._experiments.values() if exp.method == method
+                                and exp.seeds is not None for s in exp.seeds})
+            if own_seeds:
+                facts.append(f"seed{'s' if len(own_seeds) > 1 else ''} {', '.join(map(str, own_seeds))} only")
+            if "meta_steps" in params:
+                facts.append(f"{params['meta_steps']} meta-updates of {params['tasks_per_update']} tasks")
+            elif "epochs" in params:
                 facts.append(f"{params['epochs']} epochs")
             if params.get("eval_every") == "end":
                 facts.append("the final model only")

@@ -156,6 +156,34 @@ def unitrans_inputs(exp, setting, seed, target):
     return files
 
 
+def representations_file(method, task, lang, split):
+    return f"results/representations/{method}/{task}/{lang}/{split}.safetensors"
+
+
+def reads_representations(method):
+    """Whether a method reads sentence representations (Meta-NER: ``sentence_representations``)."""
+    return bool(config["methods"][method].get("sentence_representations"))
+
+
+def representation_params(method):
+    """How a method's [CLS] vectors are made: its encoder (every setting must share it: one
+    file serves them all), the layers kept, batch size and subword limit."""
+    cfg = config["methods"][method]
+    encoders = {PLAN.method_params(method, s)["encoder"] for s in cfg["settings"]}
+    if len(encoders) != 1:
+        raise xlt_errors.ConfigError(f"methods.{method}: its settings read one set of sentence representations "
+                                     f"and so must share one encoder (got {sorted(encoders)})")
+    return {"encoder": encoders.pop(), "layers": cfg["sentence_representations"]["layers"],
+            "batch_size": int(cfg["sentence_representations"]["batch_size"]),
+            "max_subwords": int(cfg["params"]["max_subwords"])}
+
+
+def representation_cap(method, split):
+    """The sentences a method's jobs read of a split: the training cap (its own, else the
+    plan's) for train, the plan's evaluation caps for dev and test (as run_params, eval_params)."""
+    return PLAN.max_sentences(split, method if split == "train" else None)
+
+
 def word_space_vectors(method, source, target):
     """(source-side, target-side) vectors of the common space of ``source`` and ``target``:
     the MUSE mapping of one side onto the other's own vectors, in the configured direction."""
@@ -184,6 +212,9 @@ def train_inputs(wildcards):
         # Source-Mono over monolingual vectors, MUSE direct transfer, van der Heijden's tagger:
         # the source's own vectors (the published aligned file, for alignment: published).
         files["vectors"] = aligned_vectors(wildcards.method, wildcards.setting, exp.source, exp.source)
+    if reads_representations(wildcards.method):
+        # Meta-NER: the support sets of its pseudo-meta-NER tasks come from these vectors.
+        files["representations"] = representations_file(wildcards.method, exp.task, exp.source, "train")
     bases = PLAN.base_runs(wildcards.method, wildcards.setting)
     if bases:
         # Cross-Augmented: the target's unlabeled train sentences in the same space, and the
@@ -204,6 +235,18 @@ def eval_inputs(wildcards):
     files = {"model": f"{model_dir}/model.json", "checkpoints": f"{model_dir}/checkpoints"}
     for split in PLAN.eval_splits(wildcards.task, wildcards.target, CATALOG):
         files[split] = data_table(wildcards.task, wildcards.target, split)
+    if reads_representations(wildcards.method):
+        # Meta-NER's adaptation: each scored sentence's vector and the source training
+        # sentences (and vectors) its support set comes from (test always; dev only when a
+        # selection scores it).
+        files["source_train"] = data_table(wildcards.task, wildcards.source, "train")
+        files["source_representations"] = representations_file(wildcards.method, wildcards.task,
+                                                               wildcards.source, "train")
+        scored = ["test"] + (["dev"] if "tgt_dev" in PLAN.selections(wildcards.method, wildcards.setting) else [])
+        for split in scored:
+            if split in files:
+                files[f"{split}_representations"] = representations_file(wildcards.method, wildcards.task,
+                                                                          wildcards.target, split)
     if has_word_space(wildcards.method):
         files["target_vectors"] = word_space_vectors(wildcards.method, wildcards.source, wildcards.target)[1]
     elif PLAN.word_embeddings(wildcards.method, wildcards.setting) != "random":
@@ -469,4 +512,5 @@ def eval_params(wildcards):
     return {
         "selections": PLAN.selections(wildcards.method, wildcards.setting),
         "max_sentences": {split: PLAN.max_sentences(split) for split in ("dev", "test")},
+        "hparams": PLAN.evaluation_params(wildcards.method, wildcards.setting),
     }

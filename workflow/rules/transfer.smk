@@ -85,6 +85,15 @@ TRANSFER_METHODS = {
         "train_threads": 1,
         "eval_threads": 1,
     },
+    # Meta-NER (Wu et al. 2020): first-order MAML over pseudo-meta-NER tasks (training), and
+    # one adaptation step per test sentence (evaluation: per-sentence, so it costs more than
+    # scoring a batch: ~15 sentences/s on one CPU thread at the default plan's size).
+    "metaner": {
+        "train": {"mem_mb": 12000, "runtime": 1440, "gpu": 1},
+        "evaluate": {"mem_mb": 8000, "runtime": 240, "gpu": 1},
+        "train_threads": 1,
+        "eval_threads": 1,
+    },
 }
 
 

@@ -91,13 +91,16 @@ class RunSpec:
 
     @classmethod
     def from_manifest(cls, manifest: dict[str, Any], threads: int = 1, extra: dict[str, Any] | None = None,
-                      inputs: dict[str, str | Path] | None = None, target: str | None = None) -> "RunSpec":
+                      inputs: dict[str, str | Path] | None = None, target: str | None = None,
+                      eval_hparams: dict[str, Any] | None = None) -> "RunSpec":
         """The run a model artifact was trained as (``model.json``), for evaluating it on
-        ``target``; ``inputs`` are the evaluation job's own input files."""
+        ``target``; ``inputs`` are the evaluation job's own input files, ``eval_hparams`` the
+        evaluation-only parameters (xlt.plan.EVAL_ONLY_PARAMS: Meta-NER's adaptation lr)."""
         return cls(
             plan=manifest["plan"], task=manifest["task"], task_config=dict(manifest["config"]["task"]),
             source=manifest["source"], method=manifest["method"], setting=manifest["setting"],
-            seed=int(manifest["seed"]), hparams=dict(manifest["config"]["hparams"]), threads=threads,
+            seed=int(manifest["seed"]), hparams={**manifest["config"]["hparams"], **(eval_hparams or {})},
+            threads=threads,
             max_sentences=dict(manifest["config"]["max_sentences"]), extra=dict(extra or {}),
             space=manifest.get("space"), direction=manifest.get("direction"),
             inputs={k: Path(v) for k, v in (inputs or {}).items()}, target=target,
@@ -261,14 +264,16 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 
 def load_model(model_json: str | Path, rebuild: Callable[[RunSpec, dict], Tagger], *, threads: int = 1,
                extra: dict[str, Any] | None = None, inputs: dict[str, str | Path] | None = None,
-               target: str | None = None) -> tuple[RunSpec, dict[str, Any], Tagger, Callable[[str], None]]:
+               target: str | None = None, eval_hparams: dict[str, Any] | None = None,
+               ) -> tuple[RunSpec, dict[str, Any], Tagger, Callable[[str], None]]:
     """Rebuild a trained model from its artifact: (spec, manifest, tagger, load(checkpoint)).
     ``inputs`` (the evaluation job's files) and ``target`` reach ``rebuild`` in the spec. A
     tagger with ``adapt_checkpoint`` sees each checkpoint first (a target with its own word
     table drops the trained one)."""
     model_json = Path(model_json)
     manifest = read_manifest(model_json)
-    spec = RunSpec.from_manifest(manifest, threads=threads, extra=extra, inputs=inputs, target=target)
+    spec = RunSpec.from_manifest(manifest, threads=threads, extra=extra, inputs=inputs, target=target,
+                                 eval_hparams=eval_hparams)
     seed_everything(spec.seed, spec.threads)
     tagger = rebuild(spec, manifest["state"])
     entries = {entry["checkpoint"]: entry for entry in manifest["trace"]}
@@ -298,15 +303,17 @@ def evaluate_target(
     threads: int = 1,
     extra: dict[str, Any] | None = None,
     inputs: dict[str, str | Path] | None = None,
+    hparams: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Score one target with a saved model: pick a checkpoint per selection criterion (target
     dev scored at every checkpoint), score the test set, write metrics and predictions.
     ``max_sentences`` caps the target's dev/test tables (the plan's caps); ``inputs`` are
-    method-specific files (a word-space method's target vectors)."""
+    method-specific files (a word-space method's target vectors); ``hparams`` the method's
+    evaluation-only parameters (never part of the trained model, so changing one never retrains)."""
     started = time.perf_counter()
     inputs = {**(inputs or {}), "test": test_path, **({"dev": dev_path} if dev_path else {})}
     spec, manifest, tagger, load = load_model(model_json, rebuild, threads=threads, extra=extra, inputs=inputs,
-                                              target=target)
+                                              target=target, eval_hparams=hparams)
     caps = dict(max_sentences or {})
     test = load_eval_set(Path(test_path), target, "test", caps.get("test"))
     dev = None if dev_path is None else load_eval_set(Path(dev_path), target, "dev", caps.get("dev"))
@@ -324,7 +331,8 @@ def evaluate_target(
         "n_params": manifest["n_params_excl_word_embeddings"],
         "n_params_total": manifest["n_params"],
         "trace": manifest["trace"],
-        "config": {**manifest["config"], "selections": list(selections), "eval_max_sentences": caps},
+        "config": {**manifest["config"], "selections": list(selections), "eval_max_sentences": caps,
+                   "eval_hparams": dict(hparams or {})},
         "versions": package_versions(),
         # The model artifact's manifest and the checkpoints it holds are inputs like the data.
         "artifacts": {"model": str(model_json), "training_inputs": manifest["inputs"],

@@ -24,18 +24,27 @@ decoding) is the base model of ``xlt.methods.encoder_transfer``.
 """
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file
+from safetensors import safe_open
+from safetensors.torch import save_file
 from transformers import get_linear_schedule_with_warmup
 
+from xlt.atomic import atomic_path
 from xlt.batching import bucket_batches
-from xlt.methods.common import RunSpec, label_inventory
+from xlt.device import pick_device
+from xlt.encoders import resolve_encoder
+from xlt.errors import InputError
+from xlt.fetch import mirror_dirs
+from xlt.methods.common import RunSpec, label_inventory, load_sentences
+from xlt.provenance import input_hashes
 from xlt.methods.encoder_transfer import MAX_GRAD_NORM, NO_DECAY, EncoderTransferTagger
 from xlt.models.encoder_tagger import load_encoder
 from xlt.models.subword import (
@@ -79,6 +88,37 @@ def sentence_representations(encoder_path: str, sentences: Sequence[Sequence[str
             states = encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
             out[rows] = states[:, 0].float().cpu()
     return out
+
+
+def write_representations(table: str | Path, out: str | Path, *, encoder: str, layers: int | None,
+                          batch_size: int, max_subwords: int, max_sentences: int | None,
+                          mirror: Sequence[str] = (), prefer_gpu: bool = True) -> int:
+    """The [CLS] vectors of the first ``max_sentences`` sentences of a canonical table, as a
+    safetensors file (``vectors``; the sentence ids, encoder and table hash in its metadata,
+    which ``read_representations`` checks against the sentences a job reads). Returns N."""
+    tokens, _, ids = load_sentences(Path(table), max_sentences)
+    path = resolve_encoder(encoder, mirror_dirs({"mirror_dirs": list(mirror)}))
+    started = time.perf_counter()
+    vectors = sentence_representations(str(path), tokens, batch_size=batch_size, num_layers=layers,
+                                       max_subwords=max_subwords, device=pick_device(prefer_gpu))
+    log.info("%d [CLS] vectors of %s in %.1fs", len(tokens), table, time.perf_counter() - started)
+    metadata = {"sentence_ids": json.dumps(ids), "encoder": str(encoder), "layers": json.dumps(layers),
+                "table": str(table), "table_sha256": input_hashes([table])[str(table)]}
+    with atomic_path(out) as tmp:
+        save_file({"vectors": vectors.contiguous()}, str(tmp), metadata=metadata)
+    return len(tokens)
+
+
+def read_representations(path: str | Path, sentence_ids: Sequence[str]) -> torch.Tensor:
+    """The vectors of ``sentence_ids`` (a job's sentences, in order) from a file of
+    ``write_representations``; an error naming the file when they are not the file's first rows."""
+    with safe_open(str(path), framework="pt") as handle:
+        stored = json.loads((handle.metadata() or {}).get("sentence_ids", "null") or "null")
+        vectors = handle.get_tensor("vectors")
+    if stored is None or list(stored[: len(sentence_ids)]) != list(sentence_ids):
+        raise InputError(path, None, f"its sentences are not the {len(sentence_ids)} the job reads "
+                         "(representations of another table or cap)")
+    return vectors[: len(sentence_ids)]
 
 
 def neighbours(queries: torch.Tensor, keys: torch.Tensor, k: int, *, exclude_self: bool = False,
@@ -183,13 +223,27 @@ class MetaNERTagger(EncoderTransferTagger):
     def _masked(self, windows: Sequence[SubwordWindow], rate: float) -> list[SubwordWindow]:
         return mask_entities(windows, self.entities, rate, self.mask_id, self.n_suffix, self.generator)
 
+    def _fresh_optimizer(self, lr: float) -> torch.optim.AdamW:
+        """An AdamW in the state of a new one (step 0, zero moments), at ``lr``. One optimizer
+        is kept and reset in place: allocating two moment buffers per weight for every task and
+        test sentence took a fifth of the adaptation time (benchmarks/README.md)."""
+        optimizer = getattr(self, "_inner_optimizer", None)
+        if optimizer is None:
+            optimizer = self._inner_optimizer = torch.optim.AdamW(self._groups(float(self.hp["weight_decay"])), lr=lr)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        for state in optimizer.state.values():
+            for value in state.values():  # step, exp_avg, exp_avg_sq
+                value.zero_()
+        return optimizer
+
     def fresh_step(self, windows: Sequence[SubwordWindow], lr: float, steps: int, weight: float,
                    mask_rate: float) -> float:
         """``steps`` updates of a fresh Adam (the inner update U^n of Eq. 7; adaptation with
         steps 1, weight 0, rate 0) on ``windows``; returns the last loss."""
         if steps <= 0:
             return float("nan")
-        optimizer = torch.optim.AdamW(self._groups(float(self.hp["weight_decay"])), lr=lr)
+        optimizer = self._fresh_optimizer(lr)
         loss_value = float("nan")
         for _ in range(steps):
             loss = self._loss(self._masked(windows, mask_rate), weight)
@@ -284,6 +338,36 @@ class MetaNERTagger(EncoderTransferTagger):
         return total / max(self.meta_steps, 1)
 
     # -- adaptation -------------------------------------------------------------------
+    def prepare_adaptation(self, tokens: list[list[str]], tags: list[list[str]], representations: torch.Tensor,
+                           targets: dict[tuple[str, ...], torch.Tensor]) -> None:
+        """Evaluation: the source training sentences (windows and vectors) a target sentence
+        draws its support from, and the vectors of the target sentences, by their words.
+        From here on ``predict`` adapts to each sentence (the paper's test-time adaptation)."""
+        windows = self.model.windows(tokens, [self.labels.encode(t) for t in tags])
+        self.source_windows: list[list[SubwordWindow]] = [[] for _ in tokens]
+        for window in windows:
+            self.source_windows[window.sentence_index].append(window)
+        self.source_vectors = representations
+        self.target_vectors = targets
+
+    def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Tags; after ``prepare_adaptation``, each sentence adapted to (``adapt_and_predict``
+        on its ``support_size`` nearest source training sentences) first."""
+        if getattr(self, "target_vectors", None) is None:
+            return super().predict(sentences)
+        missing = [i for i, s in enumerate(sentences) if tuple(s) not in self.target_vectors]
+        if missing:
+            raise ValueError(f"{len(missing)} of {len(sentences)} sentences have no [CLS] vector among the "
+                             f"evaluation's representations (first: {' '.join(sentences[missing[0]])!r})")
+        queries = torch.stack([self.target_vectors[tuple(s)] for s in sentences])
+        nearest = neighbours(queries, self.source_vectors, int(self.hp["support_size"]))
+        support = [[w for i in row.tolist() for w in self.source_windows[i]] for row in nearest]
+        started = time.perf_counter()
+        predictions = self.adapt_and_predict(sentences, support)
+        log.info("adapted to %d sentences: %.1f sentences/s", len(sentences),
+                 len(sentences) / max(time.perf_counter() - started, 1e-9))
+        return predictions
+
     def adapt_and_predict(self, sentences: Sequence[Sequence[str]],
                           support: Sequence[Sequence[SubwordWindow]]) -> list[list[str]]:
         """Per sentence: one step of a fresh Adam (lr ``adapt_lr``, plain cross-entropy, no
@@ -295,7 +379,7 @@ class MetaNERTagger(EncoderTransferTagger):
         for sentence, windows in zip(sentences, support):
             self.model.train()  # the adaptation step trains with dropout, as meta-training
             self.fresh_step(list(windows), lr, steps, 0.0, 0.0)
-            predictions.append(self.predict([sentence])[0])
+            predictions.append(super().predict([sentence])[0])
             self.load_weights(theta)
         return predictions
 
@@ -307,10 +391,33 @@ def build(spec: RunSpec, train: tuple, source_dev: tuple) -> MetaNERTagger:
         raise ValueError("metaner: the job lacks its input 'representations' (the source's [CLS] vectors)")
     tokens, tags, ids = train
     tagger = MetaNERTagger(spec, Vocab.for_labels(label_inventory(spec, tags, "IOB2")))
-    stored = load_file(str(spec.inputs["representations"]))
-    tagger.prepare_meta(tokens, tags, stored["vectors"][: len(tokens)])
+    tagger.prepare_meta(tokens, tags, read_representations(spec.inputs["representations"], ids))
     return tagger
 
 
+#: Evaluation inputs: the source training table and its vectors (the support sentences), and
+#: the vectors of each target split the evaluation scores (``<split>_representations``).
+ADAPTATION_INPUTS = ("source_train", "source_representations")
+
+
 def rebuild(spec: RunSpec, state: dict) -> MetaNERTagger:
-    return MetaNERTagger(spec, Vocab.from_dict(state["labels"]))
+    """The meta-trained tagger; in an evaluation job (which passes the source training table,
+    its vectors and the target's), one that adapts to each target sentence before tagging it."""
+    tagger = MetaNERTagger(spec, Vocab.from_dict(state["labels"]))
+    if all(key in spec.inputs for key in ADAPTATION_INPUTS):
+        tokens, tags, ids = load_sentences(spec.inputs["source_train"], spec.max_sentences.get("train"))
+        targets = {}
+        for key, path in spec.inputs.items():
+            split = key.removesuffix("_representations")
+            if key.endswith("_representations") and split in spec.inputs and key != "source_representations":
+                split_tokens, _, split_ids = load_sentences(spec.inputs[split])
+                vectors = read_representations(path, split_ids[: _stored_rows(path)])
+                targets.update({tuple(t): v for t, v in zip(split_tokens, vectors)})
+        tagger.prepare_adaptation(tokens, tags, read_representations(spec.inputs["source_representations"], ids),
+                                  targets)
+    return tagger
+
+
+def _stored_rows(path: str | Path) -> int:
+    with safe_open(str(path), framework="pt") as handle:
+        return handle.get_slice("vectors").get_shape()[0]

@@ -16,6 +16,7 @@ IMPLEMENTED: dict[str, set[str]] = {
     "data_transfer": {"default"},
     "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
                  "no_unlabeled", "data_combination", "ensemble"},
+    "metaner": {"default", "no_maxloss", "no_masking", "no_maxloss_masking"},
 }
 
 

@@ -735,3 +735,49 @@ def test_unitrans_teacher_starts_from_the_source_model_and_the_student_learns_fr
     # A student given another seed's teacher file refuses to guess which seed it belongs to.
     with pytest.raises(Exception, match="probs_teach_seed8|lacks its input"):
         unitrans.build(replace(student_spec, seed=8), ([], [], []), ([], [], []))
+
+
+def test_low_resource_run_starts_from_the_selected_checkpoint_of_its_base_and_trains_on_a_sample(
+        spec, tables, tmp_path):
+    """Meta-NER Table 6 (xlt.methods.target_finetune): the base run's English-dev checkpoint is
+    the starting point, a seeded fraction of the target's train set the training data; a base
+    of another architecture is refused by name."""
+    from xlt.checkpoints import load_snapshot
+    from xlt.errors import ConfigError
+    from xlt.methods import encoder_lowres, encoder_transfer, target_finetune
+    from xlt.methods.common import load_sentences, read_manifest
+    from xlt.testing import make_tiny_encoder
+
+    assert target_finetune.sample_indices(100, 0.05, 1) == target_finetune.sample_indices(100, 0.05, 1)
+    assert target_finetune.sample_indices(100, 0.05, 1) != target_finetune.sample_indices(100, 0.05, 2)
+    assert len(target_finetune.sample_indices(100, 0.05, 1)) == 5 and len(target_finetune.sample_indices(10, 0.01, 1)) == 1
+    with pytest.raises(ConfigError, match="target_fraction"):
+        target_finetune.sample_indices(10, 0.0, 1)
+
+    words = sorted({w for toks, _ in EN + ES for w in toks})
+    encoder = make_tiny_encoder(tmp_path / "enc", words)
+    hparams = ENCODER_HPARAMS | {"encoder": str(encoder), "epochs": 3}
+    base_spec = replace(spec, method="encoder_transfer", setting="default", hparams=hparams,
+                        extra={"prefer_gpu": False, "mirror_dirs": []})
+    base = train_model(base_spec, encoder_transfer.build, tmp_path / "base")
+    chosen = max(base["trace"], key=lambda e: (e["scores"]["en.dev"], -e["step"]))  # ties: the earliest
+    es_train = _table(tmp_path / "es_train.parquet", ES * 10, "es")
+    low_hparams = hparams | {"train_data": "target", "start_from": "encoder_transfer/default",
+                             "start_selection": "src_dev", "target_fraction": 0.3, "fresh_optimizer": True,
+                             "lr": 1e-3, "batch_size": 4, "epochs": 1, "eval_every": "end"}
+    low_spec = replace(base_spec, method="encoder_lowres", setting="lowres_5", hparams=low_hparams, space="es",
+                       train=es_train, inputs={"base_model": tmp_path / "base" / "model.json"})
+    tokens, tags, ids = load_sentences(es_train)
+    tagger = encoder_lowres.build(low_spec, (tokens, tags, ids), ([], [], []))
+    started = tagger.method_log()
+    assert started["checkpoint"] == chosen["checkpoint"]
+    assert started["target_sentences"] == round(0.3 * len(tokens)) and started["of"] == len(tokens)
+    assert started["sentence_ids"] == [ids[i] for i in target_finetune.sample_indices(len(tokens), 0.3, spec.seed)]
+    stored = load_snapshot(tmp_path / "base" / chosen["file"])
+    state = tagger.model.state_dict()
+    assert all(torch.equal(state[name], weight.to(state[name].dtype)) for name, weight in stored.items())
+    model = train_model(low_spec, encoder_lowres.build, tmp_path / "low")
+    assert read_manifest(tmp_path / "low" / "model.json")["method_log"]["base_model"] == str(tmp_path / "base" / "model.json")
+    assert len(model["trace"]) == 1  # the final model only
+    with pytest.raises(ConfigError, match="freeze_layers"):
+        encoder_lowres.build(replace(low_spec, hparams=low_hparams | {"freeze_layers": 0}), (tokens, tags, ids), ([], [], []))

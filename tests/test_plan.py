@@ -22,8 +22,9 @@ def test_default_plan_runs_every_setting_and_seed():
     # encoder on NER and POS; van der Heijden's Transformer-CRF over MUSE vectors (NER,
     # CoNLL POS); UniTrans' Data Transfer and its 8 settings, one model per target (es, nl,
     # de); each x 2 seeds; the MISC-free base model (2 seeds) and Meta-NER's 4 settings on
-    # the two tasks (one seed of its own).
-    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2 + 3 * (1 + 8)) * 2 + 1 * 2 + 8 * 1
+    # the two tasks (one seed of its own); Table 6's two low-resource methods x 3 fractions x
+    # one model per target (es, nl, de, fr, zh), that one seed.
+    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2 + 3 * (1 + 8)) * 2 + 1 * 2 + 8 * 1 + 2 * 3 * 5
     assert {(r.method, r.space) for r in runs if r.method in ("data_transfer", "unitrans")} == {
         (m, t) for m in ("data_transfer", "unitrans") for t in ("es", "nl", "de")}
     assert plan.max_sentences("train", "unitrans") < plan.max_sentences("train")  # its own budget cap
@@ -257,3 +258,18 @@ def test_unitrans_trains_per_target_and_needs_the_runs_it_reads():
                    for e in config["experiments"]]
     with pytest.raises(ConfigError, match="drop the source"):
         Plan({**config, "experiments": with_source})
+
+
+def test_low_resource_runs_need_the_run_they_start_from_and_its_seed():
+    config = _config()
+    plan = Plan(config)
+    assert plan.start_run("metaner_lowres", "lowres_1") == ("metaner", "default")
+    low = [r for r in plan.runs() if r.method == "metaner_lowres"]
+    assert {r.space for r in low} == {"es", "nl", "de", "fr", "zh"} and {r.seed for r in low} == {1}
+    without = _config(experiments=[e for e in config["experiments"] if e["method"] != "metaner"])
+    with pytest.raises(ConfigError, match="starts from metaner/default"):
+        Plan(without)
+    seeds = _config(experiments=[{**e, "seeds": [3]} if e["method"] == "metaner_lowres" else e
+                                 for e in config["experiments"]])
+    with pytest.raises(ConfigError, match=r"no seed \[3\]"):
+        Plan(seeds)

@@ -69,7 +69,7 @@ def test_statuses(fake_paper, results, stats):
     assert cell(long, "Source-Mono char", "es")["status"] == "ok"
     assert cell(long, "Source-Mono char", "pair")["status"] == "reported only"
     assert cell(long, "Source-Mono nochar", "es")["status"] == "not run"
-    assert cell(long, "Meta-NER", "es")["status"] == "not implemented"
+    assert cell(long, "MLMA", "es")["status"] == "not implemented"
     cited = cell(long, "Somebody et al. (2012)", "es")
     assert cited["reported_value"] == pytest.approx(59.30) and pd.isna(cited["ours_mean"])
 
@@ -90,10 +90,13 @@ def test_registry():
                            "cross_augmented": {"default"}, "muse_transfer": {"char", "nochar"},
                            "heijden_tagger": {"muse"}, "data_transfer": {"default"},
                            "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
-                                        "no_unlabeled", "data_combination", "ensemble"}}
+                                        "no_unlabeled", "data_combination", "ensemble"},
+                           "metaner": {"default", "no_maxloss", "no_masking", "no_maxloss_masking"},
+                           "encoder_lowres": {"lowres_1", "lowres_2", "lowres_5"},
+                           "metaner_lowres": {"lowres_1", "lowres_2", "lowres_5"}}
     assert is_implemented("source_mono", "char")
     assert not is_implemented("heijden_tagger", "bpe_bow")
-    assert not is_implemented("metaner", "default")
+    assert is_implemented("metaner", "default") and not is_implemented("mlma", "avl_sws")
 
 
 def test_setting_by_target_picks_each_targets_variant():
@@ -206,7 +209,7 @@ def test_wide_and_markdown(fake_paper, results, stats):
     assert line["es ours"] == "62.00 ± 2.00 (n=3)"
     assert line["es diff"] == "+1.00"
     assert line["Lang. pair"] == "en-{es,de}"
-    assert wide.set_index("row").loc["Meta-NER", "es ours"] == "not implemented"
+    assert wide.set_index("row").loc["MLMA", "es ours"] == "not implemented"
     markdown = tables.markdown_table(fake_paper, results_table, wide)
     assert "| 61.00 ± 1.00 " in markdown and "| 62.00 ± 2.00 (n=3) " in markdown
     assert "| +1.00 " in markdown

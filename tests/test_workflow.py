@@ -73,10 +73,11 @@ def test_result_tables_hold_every_run(fixture_run):
     # 2 settings on ner and 1 on ner_nomisc, its one seed, es, English dev selection only; plus
     # the ner_nomisc base model, 2 seeds, es, 3 selections.
     assert len(ner) == (3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 3 * 2 * 1 * 3 + 9 * 2 * 1 * 1
-                        + 3 * 1 * 1 * 1 + 1 * 2 * 1 * 3)
+                        + 3 * 1 * 1 * 1 + 1 * 2 * 1 * 3 + 2 * 1 * 1 * 1)  # + the two low-resource runs on es
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
     assert set(ner["method"]) == {"source_mono", "encoder_transfer", "cross_word", "cross_shared", "cross_augmented",
-                                  "muse_transfer", "heijden_tagger", "data_transfer", "unitrans", "metaner"}
+                                  "muse_transfer", "heijden_tagger", "data_transfer", "unitrans", "metaner",
+                                  "encoder_lowres", "metaner_lowres"}
     assert set(ner.loc[ner["method"] == "cross_augmented", "selection"]) == {"src_dev", "tgt_dev", "tgt_test", "last"}
     assert ner["f1"].between(0, 100).all()
     # 1 source_mono setting + 1 encoder setting, 2 seeds, 2 targets, 3 selections.
@@ -208,6 +209,24 @@ def test_metaner_reads_cached_representations_and_adapts_per_sentence(fixture_ru
     assert "(n=1)" in table4.loc["Ours w/o max loss", "es ours"]
     assert table4.loc["Ours w/o masking", "es ours"] == "not run"
     assert "(n=2)" in table4.loc["Ours w/o meta-train/max loss/masking (i.e., Base Model)", "es ours"]
+
+
+def test_low_resource_runs_fine_tune_the_source_model_on_a_target_sample(fixture_run):
+    """Table 6: one model per target, started from the base / meta-learned run of the same
+    seed at its English-dev checkpoint, trained on a seeded sample of the target's labelled
+    train set; a target whose train set is a manual resource is left out and named."""
+    workdir, _ = fixture_run
+    models = workdir / "results" / "models" / "ner" / "en"
+    for method, base in (("encoder_lowres", "encoder_transfer/default"), ("metaner_lowres", "metaner/default")):
+        manifest = json.loads((models / method / "lowres_5" / "es" / "seed1" / "model.json").read_text())
+        started = manifest["method_log"]
+        assert started["base_model"] == f"results/models/ner/en/{base}/seed1/model.json"
+        assert started["base_model"] in manifest["inputs"] and "results/data/ner/es/train.parquet" in manifest["inputs"]
+        assert 0 < started["target_sentences"] == len(started["sentence_ids"]) < started["of"]
+    assert not (models / "encoder_lowres" / "lowres_5" / "de").exists()  # German train is manual here
+    table6 = pd.read_csv(workdir / "results" / "tables" / "wu2020_metaner" / "table6.csv").set_index("row")
+    assert "(n=1)" in table6.loc["5% Ours", "es ours"] and "(n=1)" in table6.loc["5% Base Model", "es ours"]
+    assert "fx_de_train" in table6.loc["5% Base Model", "de ours"]
 
 
 def test_cross_word_models_live_in_their_target_space(fixture_run):

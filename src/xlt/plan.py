@@ -149,7 +149,27 @@ class Plan:
         return {name: run_ref(run, f"methods.{method}.teachers.{name}")
                 for name, run in (self.config["methods"][method].get("teachers") or {}).items()}
 
+    def start_run(self, method: str, setting: str) -> tuple[str, str] | None:
+        """(method, setting) of the trained run a run starts from (``start_from``: Meta-NER's
+        low-resource fine-tuning of the meta-learned or the base model), same task, source
+        and seed; None for a run that starts from the pretrained weights."""
+        ref = self.method_params(method, setting).get("start_from")
+        return None if ref is None else run_ref(ref, f"methods.{method} (setting {setting!r}): start_from")
+
     def _check_requires(self, exp: Experiment) -> None:
+        for setting in exp.settings:
+            start = self.start_run(exp.method, setting)
+            if start is None:
+                continue
+            base = self._experiments.get((exp.task, exp.source, start[0]))
+            if base is None or start[1] not in base.settings or self.per_target(start[0]):
+                raise ConfigError(f"experiments: {exp.method}/{setting} starts from {start[0]}/{start[1]}, which "
+                                  f"needs its own experiment (task {exp.task}, source {exp.source}, one model "
+                                  "for every target)")
+            missing = sorted(set(self.seeds(exp)) - set(self.seeds(base)))
+            if missing:
+                raise ConfigError(f"experiments: {exp.method}/{setting} starts from the {start[0]}/{start[1]} run of "
+                                  f"the same seed, and that experiment trains no seed {missing}")
         required = self.requires(exp.method)
         for name, (other, setting) in self.teachers(exp.method).items():
             # A distilling method's teachers are trained runs of the plan: its own settings
@@ -313,7 +333,9 @@ class Plan:
                 kept += [f"{autocast} autocast"] if autocast else []
                 facts.append(str(params["encoder"]) + (f" ({', '.join(kept)})" if kept else ""))
             own_caps = cfg["methods"][method].get("max_sentences") or {}
-            if own_caps:
+            if params.get("train_data") == "target":  # Meta-NER Table 6: a sample of the whole split
+                facts.append("fine-tuned on a seeded sample of the target's train split")
+            elif any(own_caps.values()):
                 facts.append("trained on the first " + " / ".join(
                     f"{n if n else 'all'} {split}" for split, n in own_caps.items()) + " sentences")
             own_seeds = sorted({s for exp in self._experiments.values() if exp.method == method
@@ -356,6 +378,8 @@ class Plan:
         for exp in self._experiments.values():
             task = self.catalog_task(exp.task)
             needed = [(exp.source, "train"), (exp.source, "dev")] + [(t, "test") for t in exp.targets]
+            if any(self.method_params(exp.method, s).get("train_data") == "target" for s in exp.settings):
+                needed += [(t, "train") for t in exp.targets]  # fine-tuned on the target's own labels
             missing = [f"{lang} {split}" for lang, split in needed if not catalog.has_corpus(task, lang, split)]
             if missing:
                 raise ConfigError(f"experiments: {exp.task} {exp.source} -> {list(exp.targets)} "

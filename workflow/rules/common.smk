@@ -201,9 +201,14 @@ def train_inputs(wildcards):
         "train": data_table(exp.task, exp.source, "train"),
         "source_dev": data_table(exp.task, exp.source, "dev"),
     }
-    if PLAN.method_params(wildcards.method, wildcards.setting).get("train_data") == "translated":
+    params = PLAN.method_params(wildcards.method, wildcards.setting)
+    if params.get("train_data") == "translated":
         # UniTrans' Data Transfer: the source training set translated into the run's target.
         files["train"] = translated_table(exp.task, exp.source, wildcards.space)
+    elif params.get("train_data") == "target":
+        # Meta-NER's low-resource runs: the target's labelled training set (a seeded sample of
+        # it is drawn by the method), fine-tuning the run they start from.
+        files["train"] = data_table(exp.task, wildcards.space, "train")
     elif PLAN.method_params(wildcards.method, wildcards.setting).get("stage"):
         files.update(unitrans_inputs(exp, wildcards.setting, wildcards.seed, wildcards.space))
     elif has_word_space(wildcards.method):
@@ -212,6 +217,9 @@ def train_inputs(wildcards):
         # Source-Mono over monolingual vectors, MUSE direct transfer, van der Heijden's tagger:
         # the source's own vectors (the published aligned file, for alignment: published).
         files["vectors"] = aligned_vectors(wildcards.method, wildcards.setting, exp.source, exp.source)
+    start = PLAN.start_run(wildcards.method, wildcards.setting)
+    if start is not None:
+        files["base_model"] = run_model(exp.task, exp.source, *start, wildcards.seed)
     if reads_representations(wildcards.method):
         # Meta-NER: the support sets of its pseudo-meta-NER tasks come from these vectors.
         files["representations"] = representations_file(wildcards.method, exp.task, exp.source, "train")
@@ -285,10 +293,11 @@ def missing_manual(task, lang, split):
 
 
 def reads_target_train(method, setting, target):
-    """Whether a run reads its target's training sentences (unlabeled): Cross-Augmented, and
+    """Whether a run reads its target's training sentences: labelled (Meta-NER's low-resource
+    fine-tuning), or unlabeled: Cross-Augmented, and
     the UniTrans students (and so the teachers' probabilities over them) unless their
     unlabeled sentences come from the target's monolingual text."""
-    if PLAN.base_runs(method, setting):
+    if PLAN.base_runs(method, setting) or PLAN.method_params(method, setting).get("train_data") == "target":
         return True
     return (PLAN.method_params(method, setting).get("stage") == "student"
             and unlabeled_source(method, target) == "train")

@@ -94,6 +94,20 @@ TRANSFER_METHODS = {
         "train_threads": 1,
         "eval_threads": 1,
     },
+    # Meta-NER Table 6: the base / meta-learned model fine-tuned on x % of one target's
+    # training set (xlt.methods.target_finetune), one model per target.
+    "encoder_lowres": {
+        "train": {"mem_mb": 12000, "runtime": 240, "gpu": 1},
+        "evaluate": {"mem_mb": 6000, "runtime": 60, "gpu": 1},
+        "train_threads": 1,
+        "eval_threads": 1,
+    },
+    "metaner_lowres": {
+        "train": {"mem_mb": 12000, "runtime": 240, "gpu": 1},
+        "evaluate": {"mem_mb": 6000, "runtime": 60, "gpu": 1},
+        "train_threads": 1,
+        "eval_threads": 1,
+    },
 }
 
 

@@ -28,11 +28,11 @@ import torch
 
 from xlt.atomic import atomic_path, atomic_write_json
 from xlt.checkpoints import load_snapshot, restore, save_snapshot
-from xlt.errors import InputError
+from xlt.errors import ConfigError, InputError
 from xlt.io.sentence import read_table
 from xlt.provenance import input_hashes, package_versions
 from xlt.tagging import iob2_to_iobes, iobes_to_iob2
-from xlt.training import DEFAULT_SELECTIONS, EvalSet, Tagger, fit, select_and_score
+from xlt.training import DEFAULT_SELECTIONS, EvalSet, Tagger, best_checkpoint, fit, select_and_score
 
 log = logging.getLogger("xlt.methods")
 
@@ -260,6 +260,40 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     if missing:
         raise InputError(path, None, f"model manifest lacks {missing}")
     return manifest
+
+
+#: Hyperparameters a model that starts from another run's weights must share with it: the
+#: checkpoints hold the trainable weights of that architecture only.
+SHARED_ARCHITECTURE = ("encoder", "encoder_layers", "freeze_embeddings", "freeze_layers")
+
+
+def load_start_weights(model_json: str | Path, tagger: Tagger, spec: "RunSpec", selection: str = "last") -> str:
+    """Put the weights of another trained run (``model.json``) into ``tagger``, which must
+    predict the same labels over the same architecture: its ``last`` checkpoint, or the
+    ``src_dev`` one (best source-dev score, which reads no target label). Returns the
+    checkpoint's name. UniTrans' teacher starts from Θ_src; Meta-NER's low-resource runs from
+    the meta-learned or the base model."""
+    model_json = Path(model_json)
+    manifest = read_manifest(model_json)
+    if manifest["state"]["labels"] != tagger.labels.to_dict():
+        raise ConfigError(f"{spec.method}/{spec.setting}: {model_json} predicts other labels than this run")
+    trained = manifest["config"]["hparams"]
+    differ = [k for k in SHARED_ARCHITECTURE if trained.get(k) != spec.hparams.get(k)]
+    if differ:
+        raise ConfigError(f"{spec.method}/{spec.setting}: starts from {model_json}, whose "
+                          + ", ".join(f"{k} {trained.get(k)!r} (here {spec.hparams.get(k)!r})" for k in differ))
+    trace = manifest["trace"]
+    if selection == "last":
+        entry = trace[-1]
+    elif selection == "src_dev":
+        name = best_checkpoint([(e["checkpoint"], e["scores"][f"{manifest['source']}.dev"]) for e in trace])
+        entry = next(e for e in trace if e["checkpoint"] == name)
+    else:
+        raise ConfigError(f"{spec.method}/{spec.setting}: start selection must be last or src_dev, got {selection!r}")
+    checkpoint = model_json.parent / entry["file"]
+    restore(tagger.model, load_snapshot(checkpoint, entry["sha256"]), source=str(checkpoint))
+    log.info("starts from %s (checkpoint %s, %s)", model_json, entry["checkpoint"], selection)
+    return entry["checkpoint"]
 
 
 def load_model(model_json: str | Path, rebuild: Callable[[RunSpec, dict], Tagger], *, threads: int = 1,

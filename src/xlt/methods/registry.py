@@ -17,6 +17,8 @@ IMPLEMENTED: dict[str, set[str]] = {
     "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
                  "no_unlabeled", "data_combination", "ensemble"},
     "metaner": {"default", "no_maxloss", "no_masking", "no_maxloss_masking"},
+    "encoder_lowres": {"lowres_1", "lowres_2", "lowres_5"},
+    "metaner_lowres": {"lowres_1", "lowres_2", "lowres_5"},
 }
 
 
@@ -50,9 +52,11 @@ VOCABULARY: dict[str, set[str]] = {
     "data_transfer": {"default"},
     "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
                  "no_unlabeled", "data_combination", "ensemble"},
-    "metaner": {"default", "no_maxloss", "no_masking", "no_maxloss_masking",
-                "lowres_1", "lowres_2", "lowres_5"},
+    "metaner": {"default", "no_maxloss", "no_masking", "no_maxloss_masking"},
+    # Table 6: the base / meta-learned model fine-tuned on x % of a target's training set (one
+    # model per target, so a method of its own: xlt.methods.target_finetune).
     "encoder_lowres": {"lowres_1", "lowres_2", "lowres_5"},
+    "metaner_lowres": {"lowres_1", "lowres_2", "lowres_5"},
 }
 
 

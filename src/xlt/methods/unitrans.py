@@ -30,10 +30,10 @@ from pathlib import Path
 
 import torch
 
-from xlt.checkpoints import load_snapshot, restore
 from xlt.errors import ConfigError
 from xlt.io.sentence import read_unlabeled_table
-from xlt.methods.common import RunSpec, label_inventory, load_model, load_sentences, read_manifest
+from xlt.methods.common import (RunSpec, label_inventory, load_model, load_sentences, load_start_weights,
+                                read_manifest)
 from xlt.methods.distillation import distillation_loss, ensemble, load_teacher_probs, save_teacher_probs, vote
 from xlt.methods.encoder_transfer import EncoderTransferTagger, rebuild  # noqa: F401  (rebuild: same model)
 from xlt.methods.unitrans_stages import probs_key, stage, student_teachers  # noqa: F401  (probs_key: API)
@@ -50,17 +50,7 @@ def _require(spec: RunSpec, key: str) -> Path:
 
 def _source_model_weights(spec: RunSpec, tagger: EncoderTransferTagger) -> None:
     """Θ_src's last checkpoint into ``tagger`` (same encoder and labels, or a clear error)."""
-    path = _require(spec, "source_model")
-    manifest = read_manifest(path)
-    if manifest["state"]["labels"] != tagger.labels.to_dict():
-        raise ConfigError(f"unitrans: {path} predicts other labels than the teacher")
-    if manifest["config"]["hparams"].get("encoder") != spec.hparams.get("encoder"):
-        raise ConfigError(f"unitrans: {path} fine-tuned encoder {manifest['config']['hparams'].get('encoder')!r}, "
-                          f"the teacher is configured with {spec.hparams.get('encoder')!r}")
-    last = manifest["trace"][-1]
-    checkpoint = path.parent / last["file"]
-    restore(tagger.model, load_snapshot(checkpoint, last["sha256"]), source=str(checkpoint))
-    log.info("teacher starts from %s (checkpoint %s)", path, last["checkpoint"])
+    load_start_weights(_require(spec, "source_model"), tagger, spec, "last")
 
 
 class StudentTagger(EncoderTransferTagger):

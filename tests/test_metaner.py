@@ -251,3 +251,54 @@ def test_evaluation_tagger_adapts_each_sentence_on_its_nearest_source_sentences(
     assert tagger.predict(sentences) == expected
     with pytest.raises(ValueError, match="no \\[CLS\\] vector"):
         tagger.predict([["unseen", "sentence"]])
+
+
+def test_bert_adam_has_no_bias_correction_and_resets_like_a_new_one():
+    """xlt.optim.BertAdam (Meta-NER's code): the first step is lr x 0.1 / sqrt(0.001) x sign(g)
+    (~3.16 lr), not Adam's lr; per-parameter gradient clipping; reset = new."""
+    from xlt.optim import BertAdam, make_inner_optimizer
+
+    torch.manual_seed(0)
+    weight = torch.nn.Parameter(torch.randn(5, 3))
+    start = weight.detach().clone()
+    optimizer = BertAdam([weight], lr=1e-3)
+    weight.grad = torch.randn(5, 3) * 10  # clipped to norm 1 first: the direction is what counts
+    sign = weight.grad.sign()
+    optimizer.step()
+    expected = start - 1e-3 * (0.1 / (0.001 ** 0.5)) * sign
+    assert torch.allclose(weight.detach(), expected, atol=1e-5)
+    adamw = make_inner_optimizer("adamw", [{"params": [torch.nn.Parameter(start.clone())], "weight_decay": 0.0}], 1e-3)
+    assert isinstance(adamw, torch.optim.AdamW)
+    with pytest.raises(ValueError, match="inner_optimizer"):
+        make_inner_optimizer("sgd", [{"params": [weight]}], 1e-3)
+
+
+def test_bert_adam_inner_optimizer_resets_in_place(encoder):
+    tagger = _tagger(encoder, inner_optimizer="bert_adam")
+    windows = tagger.sentence_windows[0] + tagger.sentence_windows[1]
+    theta = tagger.save_weights()
+    tagger.fresh_step(tagger.sentence_windows[2], 1e-3, 2, 2.0, 0.0)
+    tagger.load_weights(theta)
+    tagger.fresh_step(windows, 5e-4, 1, 0.0, 0.0)
+    reused = tagger.save_weights()
+    tagger.load_weights(theta)
+    from xlt.optim import BertAdam
+    fresh = BertAdam(tagger._groups(float(HPARAMS["weight_decay"])), lr=5e-4)
+    loss = tagger._loss(windows, 0.0)
+    fresh.zero_grad(set_to_none=True)
+    loss.backward()
+    fresh.step()
+    assert all(torch.equal(a, b) for a, b in zip(reused, tagger.save_weights()))
+
+
+def test_adapted_prediction_does_not_depend_on_what_was_adapted_before(encoder):
+    """Dropout in the adaptation step is seeded per sentence (run seed, position): a sentence
+    gets the same tags whatever ran before it."""
+    tagger = _tagger(encoder, dropout=0.5)
+    test = [["Juan", "in", "Madrid", "."], ["the", "cat", "."]]
+    support = [tagger.sentence_windows[0] + tagger.sentence_windows[4], tagger.sentence_windows[3]]
+    first = tagger.adapt_and_predict(test, support)
+    torch.manual_seed(123)
+    tagger.adapt_and_predict(test[::-1], support[::-1])  # other work in between
+    torch.rand(7)
+    assert tagger.adapt_and_predict(test, support) == first

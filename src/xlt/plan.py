@@ -183,6 +183,10 @@ class Plan:
             if dep is None or setting not in dep.settings:
                 raise ConfigError(f"experiments: {exp.method} reads the {other}/{setting} models, which "
                                   f"need their own experiment (task {exp.task}, source {exp.source})")
+            missing_seeds = sorted(set(self.seeds(exp)) - set(self.seeds(dep)))
+            if missing_seeds:
+                raise ConfigError(f"experiments: {exp.method} reads the {other}/{setting} models of its seeds, "
+                                  f"and that experiment trains no seed {missing_seeds}")
             if self.per_target(other):
                 missing = [t for t in exp.targets if t not in dep.targets]
                 if missing:

@@ -148,7 +148,7 @@ def unitrans_inputs(exp, setting, seed, target):
     if which == "combination":
         return {"translated": translated}
     soft, voters = student_teachers(params)
-    seeds = [int(s) for s in config["seeds"]] if params.get("ensemble") else [int(seed)]
+    seeds = list(PLAN.seeds(exp)) if params.get("ensemble") else [int(seed)]
     files = {"unlabeled": unlabeled_table(exp.task, target, exp.method)}
     for teacher in dict.fromkeys([*([soft] if soft else []), *voters]):
         for s in seeds:
@@ -169,13 +169,14 @@ def representation_params(method):
     """How a method's [CLS] vectors are made: its encoder (every setting must share it: one
     file serves them all), the layers kept, batch size and subword limit."""
     cfg = config["methods"][method]
-    encoders = {PLAN.method_params(method, s)["encoder"] for s in cfg["settings"]}
-    if len(encoders) != 1:
+    made = {(PLAN.method_params(method, s)["encoder"], int(PLAN.method_params(method, s)["max_subwords"]))
+            for s in cfg["settings"]}
+    if len(made) != 1:
         raise xlt_errors.ConfigError(f"methods.{method}: its settings read one set of sentence representations "
-                                     f"and so must share one encoder (got {sorted(encoders)})")
-    return {"encoder": encoders.pop(), "layers": cfg["sentence_representations"]["layers"],
-            "batch_size": int(cfg["sentence_representations"]["batch_size"]),
-            "max_subwords": int(cfg["params"]["max_subwords"])}
+                                     f"and so must share one encoder and max_subwords (got {sorted(made)})")
+    encoder, max_subwords = made.pop()
+    return {"encoder": encoder, "layers": cfg["sentence_representations"]["layers"],
+            "batch_size": int(cfg["sentence_representations"]["batch_size"]), "max_subwords": max_subwords}
 
 
 def representation_cap(method, split):
@@ -219,7 +220,10 @@ def train_inputs(wildcards):
         files["vectors"] = aligned_vectors(wildcards.method, wildcards.setting, exp.source, exp.source)
     start = PLAN.start_run(wildcards.method, wildcards.setting)
     if start is not None:
+        # model.json records each checkpoint's sha256 (checked when read); the folder is
+        # named too, so that a rerun of the base run reruns this one.
         files["base_model"] = run_model(exp.task, exp.source, *start, wildcards.seed)
+        files["base_checkpoints"] = os.path.join(os.path.dirname(files["base_model"]), "checkpoints")
     if reads_representations(wildcards.method):
         # Meta-NER: the support sets of its pseudo-meta-NER tasks come from these vectors.
         files["representations"] = representations_file(wildcards.method, exp.task, exp.source, "train")

@@ -79,7 +79,9 @@ class RunSpec:
         """Build from the ``snakemake`` object of a train_* rule (inputs train, source_dev)."""
         run = dict(smk.params.run)
         extra = {k: v for k, v in smk.params.items() if k != "run"}
-        inputs = {k: Path(v) for k, v in smk.input.items() if k not in ("train", "source_dev")}
+        # Checkpoint folders are inputs for the DAG only (model.json names and hashes their files).
+        inputs = {k: Path(v) for k, v in smk.input.items()
+                  if k not in ("train", "source_dev") and not k.endswith("checkpoints")}
         return cls(
             plan=run["plan"], task=run["task"], task_config=dict(run["task_config"]),
             source=run["source"], method=run["method"], setting=run["setting"],

@@ -47,6 +47,7 @@ from xlt.methods.common import RunSpec, label_inventory, load_sentences
 from xlt.provenance import input_hashes
 from xlt.methods.encoder_transfer import MAX_GRAD_NORM, NO_DECAY, EncoderTransferTagger
 from xlt.models.encoder_tagger import load_encoder
+from xlt.optim import make_inner_optimizer
 from xlt.models.subword import (
     IGNORE_INDEX,
     SubwordWindow,
@@ -94,8 +95,9 @@ def write_representations(table: str | Path, out: str | Path, *, encoder: str, l
                           batch_size: int, max_subwords: int, max_sentences: int | None,
                           mirror: Sequence[str] = (), prefer_gpu: bool = True) -> int:
     """The [CLS] vectors of the first ``max_sentences`` sentences of a canonical table, as a
-    safetensors file (``vectors``; the sentence ids, encoder and table hash in its metadata,
-    which ``read_representations`` checks against the sentences a job reads). Returns N."""
+    safetensors file (``vectors``), with the sentence ids, encoder, layers and the table's
+    sha256 in its metadata (provenance; ``read_representations`` checks the ids against the
+    sentences a job reads). Returns N."""
     tokens, _, ids = load_sentences(Path(table), max_sentences)
     path = resolve_encoder(encoder, mirror_dirs({"mirror_dirs": list(mirror)}))
     started = time.perf_counter()
@@ -113,6 +115,8 @@ def read_representations(path: str | Path, sentence_ids: Sequence[str]) -> torch
     """The vectors of ``sentence_ids`` (a job's sentences, in order) from a file of
     ``write_representations``; an error naming the file when they are not the file's first rows."""
     with safe_open(str(path), framework="pt") as handle:
+        if "vectors" not in handle.keys():
+            raise InputError(path, None, "no 'vectors' tensor: not a file of write_representations")
         stored = json.loads((handle.metadata() or {}).get("sentence_ids", "null") or "null")
         vectors = handle.get_tensor("vectors")
     if stored is None or list(stored[: len(sentence_ids)]) != list(sentence_ids):
@@ -223,17 +227,19 @@ class MetaNERTagger(EncoderTransferTagger):
     def _masked(self, windows: Sequence[SubwordWindow], rate: float) -> list[SubwordWindow]:
         return mask_entities(windows, self.entities, rate, self.mask_id, self.n_suffix, self.generator)
 
-    def _fresh_optimizer(self, lr: float) -> torch.optim.AdamW:
-        """An AdamW in the state of a new one (step 0, zero moments), at ``lr``. One optimizer
+    def _fresh_optimizer(self, lr: float) -> torch.optim.Optimizer:
+        """The ``inner_optimizer`` (AdamW, or the code's BertAdam: xlt.optim) in the state of a
+        new one (step 0, zero moments), at ``lr``. One optimizer
         is kept and reset in place: allocating two moment buffers per weight for every task and
         test sentence took a fifth of the adaptation time (benchmarks/README.md)."""
         optimizer = getattr(self, "_inner_optimizer", None)
         if optimizer is None:
-            optimizer = self._inner_optimizer = torch.optim.AdamW(self._groups(float(self.hp["weight_decay"])), lr=lr)
+            optimizer = self._inner_optimizer = make_inner_optimizer(
+                str(self.hp.get("inner_optimizer", "adamw")), self._groups(float(self.hp["weight_decay"])), lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
         for state in optimizer.state.values():
-            for value in state.values():  # step, exp_avg, exp_avg_sq
+            for value in state.values():  # (step,) exp_avg, exp_avg_sq
                 value.zero_()
         return optimizer
 
@@ -347,7 +353,9 @@ class MetaNERTagger(EncoderTransferTagger):
         self.source_windows: list[list[SubwordWindow]] = [[] for _ in tokens]
         for window in windows:
             self.source_windows[window.sentence_index].append(window)
-        self.source_vectors = representations
+        # Support comes from sentences that have windows (an empty one has nothing to learn).
+        self.source_usable = torch.tensor([i for i, w in enumerate(self.source_windows) if w], dtype=torch.long)
+        self.source_vectors = representations[self.source_usable]
         self.target_vectors = targets
 
     def predict(self, sentences: Sequence[Sequence[str]]) -> list[list[str]]:
@@ -357,10 +365,13 @@ class MetaNERTagger(EncoderTransferTagger):
             return super().predict(sentences)
         missing = [i for i, s in enumerate(sentences) if tuple(s) not in self.target_vectors]
         if missing:
-            raise ValueError(f"{len(missing)} of {len(sentences)} sentences have no [CLS] vector among the "
-                             f"evaluation's representations (first: {' '.join(sentences[missing[0]])!r})")
+            files = sorted(str(v) for k, v in self.spec.inputs.items()
+                           if k.endswith("_representations") and k != "source_representations")
+            raise ValueError(f"{len(missing)} of {len(sentences)} sentences have no [CLS] vector in {files} "
+                             f"(first: {' '.join(sentences[missing[0]])!r}): representations of another "
+                             "table or sentence cap")
         queries = torch.stack([self.target_vectors[tuple(s)] for s in sentences])
-        nearest = neighbours(queries, self.source_vectors, int(self.hp["support_size"]))
+        nearest = self.source_usable[neighbours(queries, self.source_vectors, int(self.hp["support_size"]))]
         support = [[w for i in row.tolist() for w in self.source_windows[i]] for row in nearest]
         started = time.perf_counter()
         predictions = self.adapt_and_predict(sentences, support)
@@ -372,13 +383,17 @@ class MetaNERTagger(EncoderTransferTagger):
                           support: Sequence[Sequence[SubwordWindow]]) -> list[list[str]]:
         """Per sentence: one step of a fresh Adam (lr ``adapt_lr``, plain cross-entropy, no
         masking) on ``support[j]`` (windows of its nearest source sentences), predict it,
-        restore the weights."""
+        restore the weights. The adaptation step's dropout is seeded by (run seed, j): a
+        sentence's prediction does not depend on what was adapted or scored before it."""
         lr, steps = float(self.hp["adapt_lr"]), int(self.hp.get("adapt_steps", 1))
         theta = self.save_weights()
         predictions = []
-        for sentence, windows in zip(sentences, support):
-            self.model.train()  # the adaptation step trains with dropout, as meta-training
-            self.fresh_step(list(windows), lr, steps, 0.0, 0.0)
+        devices = [self.device] if self.device.type == "cuda" else []
+        for j, (sentence, windows) in enumerate(zip(sentences, support)):
+            with torch.random.fork_rng(devices=devices):
+                torch.manual_seed(self.spec.seed * 1_000_003 + j)
+                self.model.train()  # the adaptation step trains with dropout, as meta-training
+                self.fresh_step(list(windows), lr, steps, 0.0, 0.0)
             predictions.append(super().predict([sentence])[0])
             self.load_weights(theta)
         return predictions
@@ -411,13 +426,16 @@ def rebuild(spec: RunSpec, state: dict) -> MetaNERTagger:
             split = key.removesuffix("_representations")
             if key.endswith("_representations") and split in spec.inputs and key != "source_representations":
                 split_tokens, _, split_ids = load_sentences(spec.inputs[split])
-                vectors = read_representations(path, split_ids[: _stored_rows(path)])
+                vectors = read_representations(path, split_ids[: stored_rows(path)])
                 targets.update({tuple(t): v for t, v in zip(split_tokens, vectors)})
         tagger.prepare_adaptation(tokens, tags, read_representations(spec.inputs["source_representations"], ids),
                                   targets)
     return tagger
 
 
-def _stored_rows(path: str | Path) -> int:
+def stored_rows(path: str | Path) -> int:
+    """How many sentences a representations file holds (the cap it was made with)."""
     with safe_open(str(path), framework="pt") as handle:
+        if "vectors" not in handle.keys():
+            raise InputError(path, None, "no 'vectors' tensor: not a file of write_representations")
         return handle.get_slice("vectors").get_shape()[0]

@@ -7,7 +7,9 @@ model" (the paper); the Base Model row fine-tunes the base model on the same sub
 public code (``k_shot`` in microsoft/vert-papers, papers/Meta-Cross/main.py; scripts/run.sh)
 draws the subset from the whole training set and makes ``epochs`` (10) passes over it in
 batches of 32, each batch one step of a new Adam at lr 1e-5 (its inner update), with plain
-cross-entropy (lambda 0, no masking): ``fresh_optimizer: true``. The starting run is the
+cross-entropy (lambda 0, no masking): ``fresh_optimizer: true``, the optimizer being
+``inner_optimizer`` (AdamW with weight decay on all but biases and LayerNorm, or the code's
+BertAdam: xlt.optim). The starting run is the
 ``start_from`` run of the same task, source and seed, at its ``start_selection`` checkpoint.
 
 Two method names share this module (``encoder_lowres``, ``metaner_lowres``: the rows of
@@ -25,6 +27,7 @@ import torch
 from xlt.errors import ConfigError
 from xlt.methods.common import RunSpec, label_inventory, load_start_weights
 from xlt.methods.encoder_transfer import MAX_GRAD_NORM, EncoderTransferTagger, rebuild  # noqa: F401  (rebuild: same model)
+from xlt.optim import make_inner_optimizer
 from xlt.training import OnUpdate
 from xlt.vocab import Vocab
 
@@ -48,10 +51,12 @@ class TargetFinetuneTagger(EncoderTransferTagger):
             return super().train_epoch(epoch, on_update)
         self.model.train()
         total, n = 0.0, 0
+        groups = [g for g in self.optimizer.param_groups]  # prepare_training's decay / no-decay groups
         for batch in self.model.batches(self.windows, int(self.hp["batch_size"]), shuffle=True,
                                         seed=self.spec.seed * 1000 + epoch):
-            optimizer = torch.optim.Adam([p for p in self.model.parameters() if p.requires_grad],
-                                         lr=float(self.hp["lr"]))
+            optimizer = make_inner_optimizer(str(self.hp.get("inner_optimizer", "adamw")),
+                                             [{"params": g["params"], "weight_decay": g["weight_decay"]} for g in groups],
+                                             float(self.hp["lr"]))
             loss = self.batch_loss(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

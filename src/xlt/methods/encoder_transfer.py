@@ -69,20 +69,23 @@ class EncoderTransferTagger:
         updates that ``windows`` make in the configured epochs."""
         hp = self.hp
         self.windows = windows
-        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        groups = [
-            {"params": [p for n, p in trainable if not n.endswith(NO_DECAY)], "weight_decay": float(hp["weight_decay"])},
-            {"params": [p for n, p in trainable if n.endswith(NO_DECAY)], "weight_decay": 0.0},
-        ]
-        self.optimizer = torch.optim.AdamW(groups, lr=float(hp["lr"]))
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        self.optimizer = torch.optim.AdamW(self._groups(float(hp["weight_decay"])), lr=float(hp["lr"]))
         steps = int(hp["epochs"]) * math.ceil(len(windows) / int(hp["batch_size"]))
         self.scheduler = get_linear_schedule_with_warmup(self.optimizer, int(float(hp["warmup"]) * steps), steps)
         log.info(
             "encoder %s on %s: %d labels, %d training windows from %d sentences, %d steps at lr %g, "
             "%d of %d parameters trainable (%d without the word embeddings)",
             self.encoder, self.device, len(self.labels), len(windows), n_sentences, steps, float(hp["lr"]),
-            sum(p.numel() for _, p in trainable), self.n_params, self.n_params_excl_word_embeddings,
+            sum(p.numel() for p in trainable), self.n_params, self.n_params_excl_word_embeddings,
         )
+
+    def _groups(self, weight_decay: float) -> list[dict]:
+        """The trainable weights in two optimizer groups: ``weight_decay`` on all but biases
+        and LayerNorm (no decay), as Hugging Face's and the papers' code."""
+        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        return [{"params": [p for n, p in named if not n.endswith(NO_DECAY)], "weight_decay": weight_decay},
+                {"params": [p for n, p in named if n.endswith(NO_DECAY)], "weight_decay": 0.0}]
 
     def batch_loss(self, batch) -> torch.Tensor:
         """Cross-entropy on the gold labels of the first subwords (a student overrides it)."""

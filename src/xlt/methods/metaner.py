@@ -45,7 +45,7 @@ from xlt.errors import InputError
 from xlt.fetch import mirror_dirs
 from xlt.methods.common import RunSpec, label_inventory, load_sentences
 from xlt.provenance import input_hashes
-from xlt.methods.encoder_transfer import MAX_GRAD_NORM, NO_DECAY, EncoderTransferTagger
+from xlt.methods.encoder_transfer import MAX_GRAD_NORM, NO_DECAY, EncoderTransferTagger  # noqa: F401  (NO_DECAY: API)
 from xlt.models.encoder_tagger import load_encoder
 from xlt.optim import make_inner_optimizer
 from xlt.models.subword import (
@@ -215,10 +215,12 @@ class MetaNERTagger(EncoderTransferTagger):
             for p, w in zip(self.params, weights):
                 p.copy_(w)
 
-    def _groups(self, weight_decay: float) -> list[dict]:
-        named = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
-        return [{"params": [p for n, p in named if not n.endswith(NO_DECAY)], "weight_decay": weight_decay},
-                {"params": [p for n, p in named if n.endswith(NO_DECAY)], "weight_decay": 0.0}]
+    def _by_sentence(self, tokens: list[list[str]], tags: list[list[str]]) -> list[list[SubwordWindow]]:
+        """The labelled windows of each sentence (none for an empty one)."""
+        grouped: list[list[SubwordWindow]] = [[] for _ in tokens]
+        for window in self.model.windows(tokens, [self.labels.encode(t) for t in tags]):
+            grouped[window.sentence_index].append(window)
+        return grouped
 
     def _loss(self, windows: Sequence[SubwordWindow], weight: float) -> torch.Tensor:
         batch: WindowBatch = self.model.collate(windows)
@@ -266,10 +268,8 @@ class MetaNERTagger(EncoderTransferTagger):
         hp = self.hp
         if representations.shape[0] != len(tokens):
             raise ValueError(f"{representations.shape[0]} sentence representations for {len(tokens)} sentences")
-        windows = self.model.windows(tokens, [self.labels.encode(t) for t in tags])
-        self.sentence_windows: list[list[SubwordWindow]] = [[] for _ in tokens]
-        for window in windows:
-            self.sentence_windows[window.sentence_index].append(window)
+        self.sentence_windows = self._by_sentence(tokens, tags)
+        windows = [w for ws in self.sentence_windows for w in ws]
         self.usable = [i for i, w in enumerate(self.sentence_windows) if w]
         started = time.perf_counter()
         self.support = neighbours(representations, representations, int(hp["support_size"]), exclude_self=True)
@@ -349,10 +349,7 @@ class MetaNERTagger(EncoderTransferTagger):
         """Evaluation: the source training sentences (windows and vectors) a target sentence
         draws its support from, and the vectors of the target sentences, by their words.
         From here on ``predict`` adapts to each sentence (the paper's test-time adaptation)."""
-        windows = self.model.windows(tokens, [self.labels.encode(t) for t in tags])
-        self.source_windows: list[list[SubwordWindow]] = [[] for _ in tokens]
-        for window in windows:
-            self.source_windows[window.sentence_index].append(window)
+        self.source_windows = self._by_sentence(tokens, tags)
         # Support comes from sentences that have windows (an empty one has nothing to learn).
         self.source_usable = torch.tensor([i for i, w in enumerate(self.source_windows) if w], dtype=torch.long)
         self.source_vectors = representations[self.source_usable]

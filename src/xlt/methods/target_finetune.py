@@ -51,12 +51,10 @@ class TargetFinetuneTagger(EncoderTransferTagger):
             return super().train_epoch(epoch, on_update)
         self.model.train()
         total, n = 0.0, 0
-        groups = [g for g in self.optimizer.param_groups]  # prepare_training's decay / no-decay groups
         for batch in self.model.batches(self.windows, int(self.hp["batch_size"]), shuffle=True,
                                         seed=self.spec.seed * 1000 + epoch):
             optimizer = make_inner_optimizer(str(self.hp.get("inner_optimizer", "adamw")),
-                                             [{"params": g["params"], "weight_decay": g["weight_decay"]} for g in groups],
-                                             float(self.hp["lr"]))
+                                             self._groups(float(self.hp["weight_decay"])), float(self.hp["lr"]))
             loss = self.batch_loss(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

@@ -116,3 +116,18 @@ def test_collate_windows(tokenizer) -> None:
     assert subword_labels[0].tolist() == windows[0].subword_labels() + [IGNORE_INDEX] * (
         batch.input_ids.shape[1] - len(windows[0].input_ids))
     assert subword_labels[1, 1].item() == 4 and subword_labels[1, 0].item() == IGNORE_INDEX
+
+
+def test_bare_sentencepiece_marker_is_dropped_from_words_with_other_pieces() -> None:
+    # A SentencePiece (Unigram + Metaspace) tokenizer like XLM-R's: "中" cannot merge with the
+    # word marker, so the pre-split character comes out as ["▁", "中"].
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = [("<unk>", 0.0), ("\u2581", -1.0), ("中", -2.0), ("\u2581the", -1.0), ("s", -3.0)]
+    raw = Tokenizer(models.Unigram(vocab, unk_id=0))
+    raw.pre_tokenizer = pre_tokenizers.Metaspace()
+    tok = PreTrainedTokenizerFast(tokenizer_object=raw, unk_token="<unk>")
+    assert tok(["中"], is_split_into_words=True)["input_ids"] == tok.convert_tokens_to_ids(["\u2581", "中"])
+    pieces = word_pieces(tok, [["中", "the", "中"]])[0]
+    assert [tok.convert_ids_to_tokens(p) for p in pieces] == [["中"], ["\u2581the"], ["中"]]

@@ -347,7 +347,8 @@ class Plan:
             if own_seeds:
                 facts.append(f"seed{'s' if len(own_seeds) > 1 else ''} {', '.join(map(str, own_seeds))} only")
             if "meta_steps" in params:
-                facts.append(f"{params['meta_steps']} meta-updates of {params['tasks_per_update']} tasks")
+                facts.append(f"{params['meta_steps']} meta-updates of {params['tasks_per_update']} tasks "
+                             f"at α {params['lr_inner']:g}, β {params['lr_meta']:g}")
             elif "epochs" in params:
                 facts.append(f"{params['epochs']} epochs")
             if params.get("eval_every") == "end":

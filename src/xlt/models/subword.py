@@ -87,15 +87,31 @@ def special_tokens(tokenizer) -> tuple[list[int], list[int]]:
     raise ValueError(f"cannot locate the content inside {with_special} for tokenizer {tokenizer!r}")
 
 
+SENTENCEPIECE_MARKER = "\u2581"  # "▁", SentencePiece's word-start marker
+
+
+def _drop_bare_marker(pieces: list[int], bare_marker: int | None) -> list[int]:
+    return pieces[1:] if bare_marker is not None and len(pieces) > 1 and pieces[0] == bare_marker else pieces
+
+
 def word_pieces(tokenizer, sentences: Sequence[Sequence[str]]) -> list[list[list[int]]]:
     """Subword ids of every word: ``out[s][w]`` lists the pieces of word ``w`` of sentence ``s``.
 
     A word the tokenizer turns into nothing (e.g. a lone zero-width space) becomes the unknown
     token, so that it still has a first subword to be scored on.
+
+    A SentencePiece tokenizer (XLM-R, e5) given pre-split words prefixes each with the word
+    marker; where the marker cannot merge with what follows it stays a piece of its own: every
+    Chinese character becomes ["▁", "中"]. The word's label would then sit on "▁", the same
+    input for every character (en->zh model transfer tagged almost everything O: 0.0 F1), and
+    the sentence doubles in length. Such a bare marker is dropped when the word has other
+    pieces: "中" is how unsegmented Chinese text reaches the encoder in pretraining, and
+    WordPiece (mBERT, the papers' encoder) gives each character one token too.
     """
     if not getattr(tokenizer, "is_fast", False):
         raise ValueError("word alignment needs a fast (Rust) tokenizer with word_ids()")
     unk = tokenizer.unk_token_id
+    bare_marker = tokenizer.get_vocab().get(SENTENCEPIECE_MARKER)
     nonempty = [i for i, s in enumerate(sentences) if len(s) > 0]
     out: list[list[list[int]]] = [[] for _ in sentences]
     if not nonempty:
@@ -111,7 +127,7 @@ def word_pieces(tokenizer, sentences: Sequence[Sequence[str]]) -> list[list[list
         for piece, word in zip(encoded["input_ids"][row], encoded.word_ids(row)):
             if word is not None:
                 pieces[word].append(piece)
-        out[sent_index] = [p if p else [unk] for p in pieces]
+        out[sent_index] = [_drop_bare_marker(p, bare_marker) if p else [unk] for p in pieces]
     return out
 
 

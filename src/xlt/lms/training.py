@@ -1,0 +1,185 @@
+"""Training MLMA (Bao et al. 2019, §2.3): ``L = Σ_i λ_lm NLL_i + L_reg``.
+
+Every update holds the same number of sentences of each language (§2.3, "we sample
+equivalent number of sentences from the monolingual corpora of each language for each
+mini-batch"); the LM loss of each language is its forward plus backward NLL (Eq. 4) under
+the sampled softmax, and the alignment loss is the variant's (``none`` = MLM, ``iden``,
+``mv``, ``avl``) summed over every pair of languages, computed on the current batch's states
+(the paper's approximation) with padding left out. Adam, constant lr, gradients clipped by
+global norm.
+
+Logged every ``eval_every`` updates: the training loss, each alignment term per layer
+(summed over pairs) and each language's held-out perplexity under the full softmax (the
+exponent of the mean of its forward and backward per-token NLL).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from xlt.lms.alignment import average_linkage_loss, identical_strings_loss, mean_variance_loss
+from xlt.lms.bilm import PAD, BiTransformerLM
+
+log = logging.getLogger(__name__)
+
+ALIGNMENTS = ("none", "iden", "mv", "avl")
+
+
+@dataclass(frozen=True)
+class LMTrainingParams:
+    steps: int
+    alignment: str = "none"
+    sentences_per_language: int = 32
+    lr: float = 1.0e-4
+    clip: float = 5.0
+    num_sampled: int | None = 8192
+    label_smoothing: float = 0.0
+    lm_weight: float = 1.0
+    iden_weight: float = 100.0
+    mean_weight: float = 0.1
+    variance_weight: float = 0.01
+    avl_weight: float = 1.0
+    eval_every: int = 1000
+    eval_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.alignment not in ALIGNMENTS:
+            raise ValueError(f"alignment {self.alignment!r} is not one of {ALIGNMENTS}")
+        if self.steps < 1 or self.sentences_per_language < 1:
+            raise ValueError("steps and sentences_per_language must be positive")
+
+
+def pad_batch(sentences: Sequence[Sequence[int]]) -> Tensor:
+    """``(B, T)`` ids padded with ``PAD`` on the right."""
+    width = max(len(s) for s in sentences)
+    return torch.tensor([list(s) + [PAD] * (width - len(s)) for s in sentences], dtype=torch.long)
+
+
+def real_token_states(layer_states: Tensor, ids: Tensor) -> list[Tensor]:
+    """One ``(N_real, 2d)`` tensor per layer of ``(n + 1, B, T, 2d)`` states."""
+    real = ids.ne(PAD)
+    return [layer[real] for layer in layer_states]
+
+
+def alignment_terms(
+    params: LMTrainingParams,
+    model: BiTransformerLM,
+    states: Mapping[str, list[Tensor]],
+    identical: Mapping[tuple[str, str], tuple[Tensor, Tensor]],
+) -> dict[str, Tensor]:
+    """The variant's alignment loss split into named terms (``mv/l0``, ``avl/l3``, ``iden``),
+    each summed over the language pairs; their sum is ``L_reg``."""
+    terms: dict[str, Tensor] = {}
+    if params.alignment == "none":
+        return terms
+    for s, t in itertools.combinations(sorted(states), 2):
+        if params.alignment == "iden":
+            ids_s, ids_t = identical[(s, t)]
+            value = identical_strings_loss(model.embeddings[s].weight, model.embeddings[t].weight, ids_s, ids_t,
+                                           params.iden_weight)
+            terms["iden"] = terms.get("iden", 0) + value
+            continue
+        for layer, (hs, ht) in enumerate(zip(states[s], states[t])):
+            if params.alignment == "mv":
+                value = mean_variance_loss([hs], [ht], params.mean_weight, params.variance_weight)
+            else:
+                value = average_linkage_loss([hs], [ht], params.avl_weight)
+            terms[f"{params.alignment}/l{layer}"] = terms.get(f"{params.alignment}/l{layer}", 0) + value
+    return terms
+
+
+@torch.no_grad()
+def perplexities(model: BiTransformerLM, dev: Mapping[str, Sequence[Sequence[int]]], batch_size: int = 64) -> dict[str, float]:
+    """Each language's held-out perplexity (full softmax, both directions, token-weighted)."""
+    was_training = model.training
+    model.eval()
+    out = {}
+    for lang, sentences in sorted(dev.items()):
+        total, count = 0.0, 0
+        for start in range(0, len(sentences), batch_size):
+            ids = pad_batch(sentences[start : start + batch_size])
+            n = int(ids.ne(PAD)[:, 1:].sum())
+            fwd, bwd = model.lm_loss(lang, ids)
+            total += (float(fwd) + float(bwd)) / 2 * n
+            count += n
+        out[lang] = math.exp(total / count) if count else float("nan")
+    model.train(was_training)
+    return out
+
+
+def train_lm(
+    model: BiTransformerLM,
+    corpora: Mapping[str, Sequence[Sequence[int]]],
+    dev: Mapping[str, Sequence[Sequence[int]]],
+    params: LMTrainingParams,
+    seed: int,
+    identical: Mapping[tuple[str, str], tuple[Sequence[int], Sequence[int]]] | None = None,
+    on_eval: Callable[[dict], None] | None = None,
+) -> list[dict]:
+    """Trains ``model`` in place for ``params.steps`` updates; returns the evaluation log
+    (one record per evaluation: step, loss, alignment terms, perplexities, seconds)."""
+    languages = sorted(corpora)
+    if sorted(model.languages) != languages:
+        raise ValueError(f"corpora of {languages} for a model of {model.languages}")
+    for lang in languages:
+        if not corpora[lang]:
+            raise ValueError(f"no training sentences for {lang}")
+    id_pairs = {}
+    if params.alignment == "iden":
+        for pair in itertools.combinations(languages, 2):
+            if identical is None or pair not in identical:
+                raise ValueError(f"alignment 'iden' needs the identical strings of {pair}")
+            id_pairs[pair] = tuple(torch.tensor(list(x), dtype=torch.long) for x in identical[pair])
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(model.parameters(), lr=params.lr)
+    model.train()
+    history, started = [], time.perf_counter()
+    for step in range(1, params.steps + 1):
+        lm_total = torch.zeros(())
+        states = {}
+        for lang in languages:
+            pool = corpora[lang]
+            picks = torch.randint(len(pool), (params.sentences_per_language,), generator=generator).tolist()
+            ids = pad_batch([pool[i] for i in picks])
+            directional = model.directional_states(lang, ids)
+            fwd, bwd = model.lm_loss(lang, ids, params.num_sampled, generator, params.label_smoothing,
+                                     states=directional)
+            lm_total = lm_total + params.lm_weight * (fwd + bwd)
+            if params.alignment in ("mv", "avl"):
+                layer_states = torch.stack([torch.cat([f, b], -1) for f, b in zip(*directional)])
+                states[lang] = real_token_states(layer_states, ids)
+            else:
+                states[lang] = []
+        terms = alignment_terms(params, model, states, id_pairs)
+        loss = lm_total + sum(terms.values(), torch.zeros(()))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), params.clip)
+        optimizer.step()
+        if step % params.eval_every == 0 or step == params.steps:
+            record = {
+                "step": step,
+                "loss": loss.item(),
+                "lm_loss": lm_total.item(),
+                "alignment": {k: v.item() for k, v in sorted(terms.items())},
+                "perplexity": perplexities(model, dev, params.eval_batch_size),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+            log.info("step %d/%d loss %.4f (LM %.4f) perplexity %s alignment %s (%.2fs per update)",
+                     step, params.steps, record["loss"], record["lm_loss"],
+                     {k: round(v, 1) for k, v in record["perplexity"].items()},
+                     {k: round(v, 4) for k, v in record["alignment"].items()},
+                     record["seconds"] / step)
+            history.append(record)
+            if on_eval is not None:
+                on_eval(record)
+    return history

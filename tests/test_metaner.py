@@ -13,6 +13,7 @@ from xlt.errors import InputError
 from xlt.io.sentence import Sentence, write_table
 from xlt.methods import metaner
 from xlt.methods.common import RunSpec
+from xlt.methods.encoder_transfer import NO_DECAY
 from xlt.models.subword import IGNORE_INDEX
 from xlt.testing import make_tiny_encoder
 from xlt.vocab import Vocab
@@ -131,9 +132,9 @@ def test_meta_update_with_no_inner_step_is_a_gradient_step_on_the_query_loss(enc
     reference = copy.deepcopy(tagger.model)
     ref_params = [p for p in reference.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
-        [{"params": [p for n, p in reference.named_parameters() if p.requires_grad and not n.endswith(metaner.NO_DECAY)],
+        [{"params": [p for n, p in reference.named_parameters() if p.requires_grad and not n.endswith(NO_DECAY)],
           "weight_decay": 0.01},
-         {"params": [p for n, p in reference.named_parameters() if p.requires_grad and n.endswith(metaner.NO_DECAY)],
+         {"params": [p for n, p in reference.named_parameters() if p.requires_grad and n.endswith(NO_DECAY)],
           "weight_decay": 0.0}], lr=tagger.scheduler.get_last_lr()[0])
     queries = [0, 2, 5]
     reference.train()

@@ -41,6 +41,11 @@ def _reverse(x: Tensor, lengths: Tensor) -> Tensor:
     return reverse_padded(x.unsqueeze(-1), lengths).squeeze(-1) if x.dim() == 2 else reverse_padded(x, lengths)
 
 
+def join_directions(fwd: list[Tensor], bwd: list[Tensor]) -> Tensor:
+    """``(n + 1, B, T, 2d)`` from the per-layer states of the two directions."""
+    return torch.stack([torch.cat([f, b], dim=-1) for f, b in zip(fwd, bwd)])
+
+
 class BiTransformerLM(nn.Module):
     def __init__(
         self,
@@ -105,8 +110,7 @@ class BiTransformerLM(nn.Module):
 
     def layer_states(self, lang: str, ids: Tensor) -> Tensor:
         """``(n + 1, B, T, 2d)``: ``h_{l,k} = fwd_{l,k} ⊕ bwd_{l,k}`` for every layer."""
-        fwd, bwd = self.directional_states(lang, ids)
-        return torch.stack([torch.cat([f, b], dim=-1) for f, b in zip(fwd, bwd)])
+        return join_directions(*self.directional_states(lang, ids))
 
     def lm_loss(
         self,

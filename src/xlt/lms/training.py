@@ -26,7 +26,7 @@ import torch
 from torch import Tensor
 
 from xlt.lms.alignment import average_linkage_loss, identical_strings_loss, mean_variance_loss
-from xlt.lms.bilm import PAD, BiTransformerLM
+from xlt.lms.bilm import PAD, BiTransformerLM, join_directions
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +155,7 @@ def train_lm(
                                      states=directional)
             lm_total = lm_total + params.lm_weight * (fwd + bwd)
             if params.alignment in ("mv", "avl"):
-                layer_states = torch.stack([torch.cat([f, b], -1) for f, b in zip(*directional)])
-                states[lang] = real_token_states(layer_states, ids)
+                states[lang] = real_token_states(join_directions(*directional), ids)
             else:
                 states[lang] = []
         terms = alignment_terms(params, model, states, id_pairs)

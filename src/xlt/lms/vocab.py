@@ -13,6 +13,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from xlt.atomic import atomic_write_json
@@ -40,13 +41,14 @@ class LMVocab:
     def __len__(self) -> int:
         return len(self.tokens)
 
-    @property
+    @cached_property
     def index(self) -> dict[str, int]:
+        """token -> id, built once (encoding calls it per sentence)."""
         return {t: i for i, t in enumerate(self.tokens)}
 
-    def encode(self, sentence: Sequence[str], index: dict[str, int] | None = None) -> list[int]:
+    def encode(self, sentence: Sequence[str]) -> list[int]:
         """``<s> w_1 .. w_N </s>`` as ids, lowercased; unknown words are ``UNK``."""
-        index = self.index if index is None else index
+        index = self.index
         return [BOS, *(index.get(t.lower(), UNK) for t in sentence), EOS]
 
     def save(self, path: str | Path) -> None:

@@ -45,7 +45,7 @@ from xlt.errors import InputError
 from xlt.fetch import mirror_dirs
 from xlt.methods.common import RunSpec, label_inventory, load_sentences
 from xlt.provenance import input_hashes
-from xlt.methods.encoder_transfer import MAX_GRAD_NORM, NO_DECAY, EncoderTransferTagger  # noqa: F401  (NO_DECAY: API)
+from xlt.methods.encoder_transfer import MAX_GRAD_NORM, EncoderTransferTagger
 from xlt.models.encoder_tagger import load_encoder
 from xlt.optim import make_inner_optimizer
 from xlt.models.subword import (

@@ -114,7 +114,7 @@ def word_pieces(tokenizer, sentences: Sequence[Sequence[str]]) -> list[list[list
     # One id lookup, not get_vocab(): that builds a 250k-entry dict, per call (per sentence
     # in Meta-NER's adaptation: it halved its speed).
     bare_marker = tokenizer.convert_tokens_to_ids(SENTENCEPIECE_MARKER)
-    if bare_marker == unk and SENTENCEPIECE_MARKER != tokenizer.unk_token:
+    if bare_marker == unk:
         bare_marker = None  # not a SentencePiece vocabulary
     nonempty = [i for i, s in enumerate(sentences) if len(s) > 0]
     out: list[list[list[int]]] = [[] for _ in sentences]

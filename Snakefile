@@ -30,6 +30,7 @@ wildcard_constraints:
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/lms.smk"
 include: "workflow/rules/vectors.smk"
 include: "workflow/rules/transfer.smk"
 include: "workflow/rules/unitrans.smk"

@@ -23,8 +23,11 @@ def test_default_plan_runs_every_setting_and_seed():
     # CoNLL POS); UniTrans' Data Transfer and its 8 settings, one model per target (es, nl,
     # de); each x 2 seeds; the MISC-free base model (2 seeds) and Meta-NER's 4 settings on
     # the two tasks (one seed of its own); Table 6's two low-resource methods x 3 fractions x
-    # one model per target (es, nl, de, fr, zh), that one seed.
-    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2 + 3 * (1 + 8)) * 2 + 1 * 2 + 8 * 1 + 2 * 3 * 5
+    # one model per target (es, nl, de, fr, zh), that one seed; Bao's MLM (4 settings) and MLMA
+    # (16 NER settings, 4 POS) with one model each, multi-source MLMA one per target its
+    # setting is for (char: es, nl; nochar: de), one seed.
+    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2 + 3 * (1 + 8)) * 2 + 1 * 2 + 8 * 1 + 2 * 3 * 5 \
+        + (4 + 16 + 4 + 2 * 3)
     assert {(r.method, r.space) for r in runs if r.method in ("data_transfer", "unitrans")} == {
         (m, t) for m in ("data_transfer", "unitrans") for t in ("es", "nl", "de")}
     assert plan.max_sentences("train", "unitrans") < plan.max_sentences("train")  # its own budget cap
@@ -196,7 +199,7 @@ def test_paper_plan_overrides_every_budget_value_of_the_default_plan():
             node = node[key]
         return True
 
-    scaled = [p for p in leaves({k: default[k] for k in ("data", "methods", "vectors", "mapping")})
+    scaled = [p for p in leaves({k: default[k] for k in ("data", "methods", "vectors", "mapping", "lms")})
               if not has(paper, p) and not (p[0] == "methods" and p[1] not in paper["methods"])]
     assert scaled == []
 
@@ -274,3 +277,32 @@ def test_low_resource_runs_need_the_run_they_start_from_and_its_seed():
                                  for e in config["experiments"]])
     with pytest.raises(ConfigError, match=r"no seed \[3\]"):
         Plan(seeds)
+
+
+def test_mlma_settings_are_scored_where_the_tables_ask_and_read_their_lm():
+    """Bao's CLCR runs: char-LSTM settings for es/nl NER, _nochar for de/zh NER and all of POS;
+    the default plan's one LM per variant serves every target, the paper's are pairwise."""
+    plan = Plan(_config())
+    targets = {(r.task, r.method, r.setting, r.space): plan.run_targets(r) for r in plan.runs()
+               if r.method in ("mlm", "mlma", "mlma_multi")}
+    assert targets[("ner", "mlma", "avl_sws", None)] == ("es", "nl")
+    assert targets[("ner", "mlma", "avl_sws_nochar", None)] == ("de", "zh")
+    assert targets[("ner", "mlma", "mv_sws_nochar", None)] == ("de",)  # Table 2 has no Mv row
+    assert len(targets[("pos", "mlma", "avl_sws_nochar", None)]) == 8
+    assert {k[3] for k in targets if k[1] == "mlma_multi" and k[2] == "avl_sws"} == {"es", "nl"}
+    everyone = ["da", "de", "el", "en", "es", "it", "nl", "pt", "sv", "zh"]
+    assert plan.lm_group("mlma", "avl_sws", "en", None) == everyone
+    assert plan.co_sources("mlma_multi", "avl_sws", "es") == ["nl"]
+
+    paper = _config()
+    paper.update(yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))
+    paper_plan = Plan(paper)
+    assert paper_plan.lm_group("mlma", "avl_sws", "en", "es") == ["en", "es"]
+    assert paper_plan.lm_group("mlma_multi", "avl_sws", "en", "es") == ["en", "es", "nl"]
+    assert paper_plan.lm_group("mlma_multi", "avl_sws", "en", "nl") == ["en", "es", "nl"]
+    with pytest.raises(ConfigError, match="per_target"):
+        paper_plan.lm_group("mlma", "avl_sws", "en", None)
+    config = _config()
+    config["lms"] = {**config["lms"], "languages": ["en", "es"]}
+    with pytest.raises(ConfigError, match=r"lms.languages"):
+        Plan(config).lm_group("mlma", "avl_sws", "en", "de")

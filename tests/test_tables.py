@@ -93,10 +93,14 @@ def test_registry():
                                         "no_unlabeled", "data_combination", "ensemble"},
                            "metaner": {"default", "no_maxloss", "no_masking", "no_maxloss_masking"},
                            "encoder_lowres": {"lowres_1", "lowres_2", "lowres_5"},
-                           "metaner_lowres": {"lowres_1", "lowres_2", "lowres_5"}}
+                           "metaner_lowres": {"lowres_1", "lowres_2", "lowres_5"},
+                           "mlm": {"sws", "fws", "sws_nochar", "fws_nochar"},
+                           "mlma": {f"{lm}_{mix}{c}" for lm in ("iden", "mv", "avl", "avl_init")
+                                    for mix in ("sws", "fws") for c in ("", "_nochar")},
+                           "mlma_multi": {"avl_sws", "avl_fws", "avl_sws_nochar", "avl_fws_nochar"}}
     assert is_implemented("source_mono", "char")
     assert not is_implemented("heijden_tagger", "bpe_bow")
-    assert is_implemented("metaner", "default") and not is_implemented("mlma", "avl_sws")
+    assert is_implemented("metaner", "default") and not is_implemented("joint_training", "A_bert")
 
 
 def test_setting_by_target_picks_each_targets_variant():

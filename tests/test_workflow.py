@@ -73,11 +73,12 @@ def test_result_tables_hold_every_run(fixture_run):
     # 2 settings on ner and 1 on ner_nomisc, its one seed, es, English dev selection only; plus
     # the ner_nomisc base model, 2 seeds, es, 3 selections.
     assert len(ner) == (3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 3 * 2 * 1 * 3 + 9 * 2 * 1 * 1
-                        + 3 * 1 * 1 * 1 + 1 * 2 * 1 * 3 + 2 * 1 * 1 * 1)  # + the two low-resource runs on es
+                        + 3 * 1 * 1 * 1 + 1 * 2 * 1 * 3 + 2 * 1 * 1 * 1  # + the two low-resource runs on es
+                        + 2 * 1 * 1 * 3)  # + MLMA (es) and multi-source MLMA (nl), seed 1, 3 selections
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
     assert set(ner["method"]) == {"source_mono", "encoder_transfer", "cross_word", "cross_shared", "cross_augmented",
                                   "muse_transfer", "heijden_tagger", "data_transfer", "unitrans", "metaner",
-                                  "encoder_lowres", "metaner_lowres"}
+                                  "encoder_lowres", "metaner_lowres", "mlma", "mlma_multi"}
     assert set(ner.loc[ner["method"] == "cross_augmented", "selection"]) == {"src_dev", "tgt_dev", "tgt_test", "last"}
     assert ner["f1"].between(0, 100).all()
     # 1 source_mono setting + 1 encoder setting, 2 seeds, 2 targets, 3 selections.
@@ -296,6 +297,36 @@ def test_muse_transfer_reads_targets_through_their_mapping_onto_english(fixture_
     heijden = pd.read_csv(workdir / "results" / "tables" / "heijden2019_multilingual_embeddings" / "table2.csv")
     spanish = heijden[heijden["row"] == "NER Spanish"].iloc[0]
     assert "(n=2)" in spanish["MUSE ours"] and spanish["BPE BOW ours"] == "not implemented"
+
+
+def test_mlma_taggers_read_a_cached_lm_and_table4_is_regenerated(fixture_run):
+    """Bao's MLMA: the LM stage writes one artifact per variant (perplexity per language and
+    alignment per layer logged); taggers over it record its digest, the multi-source run reads
+    the co-source's training table; Table 4 gets our neighbours beside the paper's."""
+    workdir, _ = fixture_run
+    group = workdir / "results" / "lms" / "avl_init" / "en-es-nl"
+    lm = json.loads((group / "lm.json").read_text())
+    history = lm["history"][-1]
+    assert set(history["perplexity"]) == {"en", "es", "nl"} and all(v > 1 for v in history["perplexity"].values())
+    assert {"avl/l0", "avl/l1"} <= set(history["alignment"])  # 1 layer + embeddings: l0, l1
+    assert lm["init"]["languages"]["es"]["vectors"] == "results/mapping/unsupervised/es-en/vectors.vec"
+    model = json.loads((workdir / "results" / "models" / "ner" / "en" / "mlma" / "avl_init_sws" / "seed1"
+                        / "model.json").read_text())
+    assert model["state"]["lm_sha256"] == lm["weights"]["sha256"]
+    assert str(group / "lm.json").endswith(next(k for k in model["inputs"] if k.endswith("lm.json")))
+    metrics = json.loads((workdir / "results" / "runs" / "ner" / "en" / "mlma" / "avl_init_sws" / "seed1" / "es"
+                          / "metrics.json").read_text())
+    assert {r["selection"] for r in metrics["results"]} == {"src_dev", "tgt_dev", "last"}
+    assert all(0 <= r["f1"] <= 100 for r in metrics["results"])
+    multi = json.loads((workdir / "results" / "models" / "ner" / "en" / "mlma_multi" / "avl_fws" / "nl" / "seed1"
+                        / "model.json").read_text())
+    assert "results/data/ner/es/train.parquet" in multi["inputs"]  # nl's co-source
+    bao1 = pd.read_csv(workdir / "results" / "tables" / "bao2019_mlma" / "table1.csv")
+    assert "(n=1)" in bao1[bao1["row"] == "MLMA-Avl (init) + s.w.s."].iloc[0]["es ours"]
+    bao4 = pd.read_csv(workdir / "results" / "tables" / "bao2019_mlma" / "table4.csv").set_index("row")
+    assert bao4.loc["MLMA-Av1: chair (noun)", "English ours"] == "sweden currently holds the eu [chair] ."
+    assert "[" in bao4.loc["MLMA-Av1: chair (noun)", "Nearest Spanish ours"]
+    assert len(bao4.loc["MUSE: brown", "Nearest Spanish ours"].split(", ")) in (1, 5)
 
 
 def test_vectors_mappings_and_translations_are_built(fixture_run):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from seqeval.metrics import f1_score, precision_score, recall_score
-
 Tags = Sequence[Sequence[str]]
 
 
 def ner_scores(gold: Tags, pred: Tags) -> dict[str, float]:
+    # Imported here: seqeval pulls in scikit-learn (~1.1 s cold), which a POS job never needs.
+    from seqeval.metrics import f1_score, precision_score, recall_score
+
     _check_aligned(gold, pred)
     gold_l, pred_l = [list(s) for s in gold], [list(s) for s in pred]
     return {

@@ -211,11 +211,20 @@ class Plan:
 
     def runs(self) -> Iterator[Run]:
         for exp in self._experiments.values():
-            spaces = exp.targets if self.per_target(exp.method) else (None,)
             for setting in exp.settings:
+                spaces = self.setting_targets(exp, setting) if self.per_target(exp.method) else (None,)
                 for seed in self.seeds(exp):
                     for space in spaces:
                         yield Run(exp.task, exp.source, exp.method, setting, int(seed), space)
+
+    def setting_targets(self, exp: Experiment, setting: str) -> tuple[str, ...]:
+        """The experiment's targets a setting is scored on: those of the setting's
+        ``languages`` when it names some (vectors that exist for those alone; a setting a paper
+        uses for some targets only, per task when ``languages`` maps task -> languages)."""
+        languages = self.method_params(exp.method, setting).get("languages")
+        if isinstance(languages, dict):
+            languages = languages.get(exp.task)
+        return exp.targets if languages is None else tuple(t for t in exp.targets if t in languages)
 
     def seeds(self, exp: Experiment) -> tuple[int, ...]:
         """The seeds an experiment trains: its own ``seeds`` or the plan's."""
@@ -226,9 +235,35 @@ class Plan:
         of the setting's ``languages`` when it names some: vectors that exist for those alone)."""
         if run.space is not None:
             return (run.space,)
-        targets = self.experiment(run.task, run.source, run.method).targets
-        languages = self.method_params(run.method, run.setting).get("languages")
-        return targets if languages is None else tuple(t for t in targets if t in languages)
+        return self.setting_targets(self.experiment(run.task, run.source, run.method), run.setting)
+
+    def co_sources(self, method: str, setting: str, target: str | None) -> list[str]:
+        """Further source languages a multi-source run trains on for ``target`` (``co_sources``,
+        Bao's multi-source MLMA: es and de from en + nl, nl from en + es)."""
+        co = self.method_params(method, setting).get("co_sources")
+        if co is None:
+            return []
+        if target is None or target not in co:
+            raise ConfigError(f"methods.{method}.co_sources names no co-source for target {target!r}")
+        return list(co[target])
+
+    def lm_group(self, method: str, setting: str, source: str, target: str | None) -> list[str]:
+        """The languages of the LM a CLCR run reads (``target``: the run's space, or None in
+        the training job of a method with one model for all targets): the plan-wide LM of
+        ``lms.languages``, else the run's own (the source, co-sources and target: one LM per
+        language pair as in the paper, which needs a model per target: ``per_target``)."""
+        shared = self.config["lms"].get("languages")
+        if shared is not None:
+            needed = {source, *([] if target is None else [target, *self.co_sources(method, setting, target)])}
+            missing = sorted(needed - set(shared))
+            if missing:
+                raise ConfigError(f"methods.{method} ({setting}) reads an LM of {missing}, which lms.languages "
+                                  f"{list(shared)} lacks")
+            return sorted(shared)
+        if target is None or not self.per_target(method):
+            raise ConfigError(f"methods.{method}: with lms.languages null every LM is one language pair's, "
+                              "so the method needs per_target: true (a model per target)")
+        return sorted({source, target, *self.co_sources(method, setting, target)})
 
     def vectors_family(self, method: str, setting: str) -> str | None:
         """Which vectors a ``monolingual`` run reads: the plan's (None: trained, or fastText's

@@ -7,6 +7,7 @@ as printed, the printed cell text (`reported`) and for each cell a query
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 from dataclasses import dataclass, field
@@ -442,8 +443,10 @@ def _ours_text(cell: pd.Series, decimals: int) -> str:
     return text
 
 
-def wide_table(table: Table, long: pd.DataFrame) -> pd.DataFrame:
-    """One line per table row: label, then per column reported / ours / diff, then the note."""
+def wide_table(table: Table, long: pd.DataFrame, texts: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
+    """One line per table row: label, then per column reported / ours / diff, then the note.
+    ``texts``: our text cells of a ``kind: text`` table (row label -> column id -> text, e.g.
+    nearest neighbours), printed beside the paper's."""
     lines = []
     for row_index, cells in long.groupby("row_index", sort=True):
         line: dict[str, str] = {"row": cells["row"].iloc[0]}
@@ -451,6 +454,8 @@ def wide_table(table: Table, long: pd.DataFrame) -> pd.DataFrame:
             decimals = _decimals(table, cell["metric"] or "")
             if column.kind == "text" or table.kind == "text":
                 line[column.label] = cell["reported"]
+                if texts is not None and table.kind == "text":
+                    line[f"{column.label} ours"] = texts.get(line["row"], {}).get(column.id, "")
                 continue
             line[f"{column.label} reported"] = cell["reported"]
             line[f"{column.label} ours"] = _ours_text(cell, decimals)
@@ -508,17 +513,21 @@ def read_stats(path: str | Path | None) -> pd.DataFrame | None:
 def write_paper_tables(paper_yaml: str | Path, results_csvs: Sequence[str | Path],
                        stats_csv: str | Path | None, out_dir: str | Path,
                        fig_dir: str | Path, provenance: str = "",
-                       blocked: Sequence[dict[str, Any]] = ()) -> dict[str, pd.DataFrame]:
+                       blocked: Sequence[dict[str, Any]] = (),
+                       texts_json: str | Path | None = None) -> dict[str, pd.DataFrame]:
     """Render every table of one paper: <out_dir>/<id>.csv and .md, <fig_dir>/<paper>_<id>.png.
 
     ``provenance`` (``xlt.plan.Plan.describe``: which plan, stand-ins, caps, seeds) is printed
     under every table and figure, so that "ours" is never read as the paper's setting.
-    ``blocked``: runs left out for missing resources (:func:`render_table`).
+    ``blocked``: runs left out for missing resources (:func:`render_table`). ``texts_json``:
+    our cells of the paper's text tables, ``{table id: {row label: {column id: text}}}``
+    (Bao's Table 4 neighbours: rule lm_neighbours).
     Returns the long form of each table by id.
     """
     from xlt.figures import plot_table  # matplotlib is only needed here
 
     paper = load_paper_tables(paper_yaml)
+    texts = {} if texts_json is None else json.loads(Path(texts_json).read_text(encoding="utf-8"))
     results = read_results(results_csvs)
     stats = read_stats(stats_csv)
     out_dir, fig_dir = Path(out_dir), Path(fig_dir)
@@ -527,7 +536,7 @@ def write_paper_tables(paper_yaml: str | Path, results_csvs: Sequence[str | Path
     rendered = {}
     for table in paper.tables:
         long = render_table(table, results, stats, blocked)
-        wide = wide_table(table, long)
+        wide = wide_table(table, long, texts.get(table.id) if table.kind == "text" else None)
         with atomic_path(out_dir / f"{table.id}.csv") as tmp:
             wide.assign(plan=provenance).to_csv(tmp, index=False)
         with atomic_path(out_dir / f"{table.id}.md") as tmp:

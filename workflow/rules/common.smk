@@ -218,6 +218,13 @@ def train_inputs(wildcards):
         # Source-Mono over monolingual vectors, MUSE direct transfer, van der Heijden's tagger:
         # the source's own vectors (the published aligned file, for alignment: published).
         files["vectors"] = aligned_vectors(wildcards.method, wildcards.setting, exp.source, exp.source)
+    if params.get("lm"):
+        # MLMA / MLM: the frozen LM whose states are the tagger's word input, and, for the
+        # multi-source runs, the co-sources' training tables (each read in its language).
+        space = wildcards.space if PLAN.per_target(wildcards.method) else None
+        files.update(lm_files(wildcards.method, wildcards.setting, exp.source, space))
+        for lang in PLAN.co_sources(wildcards.method, wildcards.setting, space) if params.get("co_sources") else ():
+            files[f"co_source_train_{lang}"] = data_table(exp.task, lang, "train")
     start = PLAN.start_run(wildcards.method, wildcards.setting)
     if start is not None:
         # model.json records each checkpoint's sha256 (checked when read); the folder is
@@ -259,6 +266,11 @@ def eval_inputs(wildcards):
             if split in files:
                 files[f"{split}_representations"] = representations_file(wildcards.method, wildcards.task,
                                                                           wildcards.target, split)
+    if PLAN.method_params(wildcards.method, wildcards.setting).get("lm"):
+        # The LM the model was trained over, which reads the target's sentences (the model
+        # records the LM's digest: a job handed another LM fails).
+        space = wildcards.target if PLAN.per_target(wildcards.method) else None
+        files.update(lm_files(wildcards.method, wildcards.setting, wildcards.source, space))
     if has_word_space(wildcards.method):
         files["target_vectors"] = word_space_vectors(wildcards.method, wildcards.source, wildcards.target)[1]
     elif PLAN.word_embeddings(wildcards.method, wildcards.setting) != "random":
@@ -429,7 +441,7 @@ def used_mappings():
                 mode = PLAN.alignment(exp.method, setting)
                 if mode != "published":  # published aligned vectors are downloaded, not mapped
                     used += [(mode, target, exp.source) for target in exp.targets if target != exp.source]
-    return used
+    return used + lm_init_mappings()
 
 
 def mapping_pair(src, tgt):

@@ -42,6 +42,8 @@ for _paper in config["papers"]:
             ner="results/tables/ner_f1.csv",
             pos="results/tables/pos_acc.csv",
             stats="results/tables/datasets.csv",
+            # A paper's nearest-neighbour table reads its text cells (lms.neighbours).
+            **neighbour_tables(_paper),
         output:
             csv=_files["csv"],
             md=_files["md"],

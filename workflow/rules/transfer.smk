@@ -55,6 +55,27 @@ TRANSFER_METHODS = {
         "train_threads": 1,
         "eval_threads": 1,
     },
+    # Bao et al. 2019 MLM / MLMA: the BiLSTM-CRF over a frozen LM's states, computed once per
+    # job (training: the source's sentences; evaluation: the target's); multi-source MLMA
+    # trains one model per target on the source and its co-sources.
+    "mlm": {
+        "train": {"mem_mb": 6000, "runtime": 480},
+        "evaluate": {"mem_mb": 4000, "runtime": 30},
+        "train_threads": 1,
+        "eval_threads": 1,
+    },
+    "mlma": {
+        "train": {"mem_mb": 6000, "runtime": 480},
+        "evaluate": {"mem_mb": 4000, "runtime": 30},
+        "train_threads": 1,
+        "eval_threads": 1,
+    },
+    "mlma_multi": {
+        "train": {"mem_mb": 6000, "runtime": 720},
+        "evaluate": {"mem_mb": 4000, "runtime": 30},
+        "train_threads": 1,
+        "eval_threads": 1,
+    },
     # van der Heijden et al. 2019: the Transformer-CRF over per-word features (MUSE vectors).
     "heijden_tagger": {
         "train": {"mem_mb": 8000, "runtime": 240},

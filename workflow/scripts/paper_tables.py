@@ -19,4 +19,5 @@ with logs.to_file(snakemake.log[0]):
         fig_dir=Path(snakemake.output.png[0]).parent,
         provenance=snakemake.params.provenance,
         blocked=snakemake.params.blocked,
+        texts_json=snakemake.input.get("texts"),
     )

@@ -91,22 +91,45 @@ class BiTransformerLM(nn.Module):
     def directional_states(self, lang: str, ids: Tensor) -> tuple[list[Tensor], list[Tensor]]:
         """Per-layer states of both directions, each a list of ``n + 1`` tensors ``(B, T, d)``
         (layer 0 first) over ``ids`` ``(B, T)`` padded with ``PAD`` on the right."""
-        if lang not in self.embeddings:
-            raise KeyError(f"language {lang!r} has no embedding matrix (model has {self.languages})")
-        lengths = ids.ne(PAD).sum(1)
-        mask = _causal_mask(ids.shape[1], ids.device)
-        out = []
+        return self.multilingual_states({lang: ids})[lang]
+
+    def multilingual_states(self, batches: Mapping[str, Tensor]) -> dict[str, tuple[list[Tensor], list[Tensor]]]:
+        """``directional_states`` of several languages' batches at once: each language is
+        embedded by its own matrix, then all sentences go through the shared layers as one
+        batch (the layers are language-agnostic). One call per update rather than one per
+        language: at the default plan's size it made no measurable difference on one CPU
+        thread (0.61 vs 0.63 s per update, 10 languages), and on a GPU it is fewer, larger
+        kernels."""
+        for lang in batches:
+            if lang not in self.embeddings:
+                raise KeyError(f"language {lang!r} has no embedding matrix (model has {self.languages})")
+        langs = list(batches)
+        width = max(int(batches[lang].shape[1]) for lang in langs)
+        lengths = {lang: batches[lang].ne(PAD).sum(1) for lang in langs}
+        mask = _causal_mask(width, next(iter(batches.values())).device)
+        out: dict[str, list[list[Tensor]]] = {lang: [] for lang in langs}
         for layers, backward in ((self.forward_layers, False), (self.backward_layers, True)):
             # The backward decoder reads each sentence reversed (padding stays on the right),
             # so both run under one causal mask: no key-padding mask is needed (a real word
             # never attends to padding) and no row of attention is fully masked.
-            x = self.dropout(self.embed(lang, _reverse(ids, lengths) if backward else ids))
+            parts = []
+            for lang in langs:
+                ids = batches[lang]
+                ids = _reverse(ids, lengths[lang]) if backward else ids
+                parts.append(nn.functional.pad(ids, (0, width - ids.shape[1]), value=PAD))
+            x = torch.cat([self.embed(lang, ids) for lang, ids in zip(langs, parts)])
+            x = self.dropout(x)
             states = [x]
             for layer in layers:
                 x = layer(x, src_mask=mask, is_causal=True)
                 states.append(x)
-            out.append([_reverse(h, lengths) for h in states] if backward else states)
-        return out[0], out[1]
+            start = 0
+            for lang in langs:
+                size, length = batches[lang].shape
+                mine = [h[start : start + size, :length] for h in states]
+                out[lang].append([_reverse(h, lengths[lang]) for h in mine] if backward else mine)
+                start += size
+        return {lang: (fwd, bwd) for lang, (fwd, bwd) in out.items()}
 
     def layer_states(self, lang: str, ids: Tensor) -> Tensor:
         """``(n + 1, B, T, 2d)``: ``h_{l,k} = fwd_{l,k} ⊕ bwd_{l,k}`` for every layer."""

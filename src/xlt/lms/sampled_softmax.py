@@ -49,11 +49,12 @@ def sampled_softmax_nll(
     vocab_size = weight.shape[0]
     if num_sampled >= vocab_size:
         return full_softmax_nll(states, weight, targets, label_smoothing)
-    probs = log_uniform_probs(vocab_size, weight.device)
+    # Drawn on the CPU (the generator's device, so a run is reproducible on any device).
+    probs = log_uniform_probs(vocab_size)
     draws = torch.multinomial(probs, num_sampled, replacement=True, generator=generator)
-    candidates = torch.unique(draws)
+    candidates = torch.unique(draws).to(weight.device)
     # Probability that a word appears at least once among the draws.
-    log_expected = torch.log(-torch.expm1(num_sampled * torch.log1p(-probs)))
+    log_expected = torch.log(-torch.expm1(num_sampled * torch.log1p(-probs))).to(weight.device)
     true_logits = (states * weight[targets]).sum(-1) - log_expected[targets]
     sampled_logits = states @ weight[candidates].T - log_expected[candidates]
     hits = candidates.unsqueeze(0) == targets.unsqueeze(1)

@@ -49,12 +49,33 @@ class LMTrainingParams:
     avl_weight: float = 1.0
     eval_every: int = 1000
     eval_batch_size: int = 64
+    # Which language pairs are aligned: ``all`` (the paper: "adding the alignment between
+    # each pair of languages"), or ``hub``: each language with ``hub`` only (a star around
+    # the source: with many languages in one LM, the pairs the paper's two-language LMs
+    # align, at a fraction of the cost).
+    pairs: str = "all"
+    hub: str | None = None
+    # Group each update's sentences by length (the paper: "group them into batches by
+    # length"): one random length quantile per update, and every language's sentences drawn
+    # from around that quantile of its own corpus, so the shared layers pad little.
+    group_by_length: bool = True
 
     def __post_init__(self) -> None:
         if self.alignment not in ALIGNMENTS:
             raise ValueError(f"alignment {self.alignment!r} is not one of {ALIGNMENTS}")
         if self.steps < 1 or self.sentences_per_language < 1:
             raise ValueError("steps and sentences_per_language must be positive")
+        if self.pairs not in ("all", "hub") or (self.pairs == "hub") != (self.hub is not None):
+            raise ValueError(f"pairs must be 'all', or 'hub' with a hub language (got {self.pairs!r}, {self.hub!r})")
+
+    def aligned_pairs(self, languages: Sequence[str]) -> list[tuple[str, str]]:
+        """The (sorted) language pairs the alignment loss covers."""
+        pairs = list(itertools.combinations(sorted(languages), 2))
+        if self.pairs == "hub":
+            if self.hub not in languages:
+                raise ValueError(f"hub language {self.hub!r} is not one of {sorted(languages)}")
+            pairs = [p for p in pairs if self.hub in p]
+        return pairs
 
 
 def pad_batch(sentences: Sequence[Sequence[int]]) -> Tensor:
@@ -80,7 +101,7 @@ def alignment_terms(
     terms: dict[str, Tensor] = {}
     if params.alignment == "none":
         return terms
-    for s, t in itertools.combinations(sorted(states), 2):
+    for s, t in params.aligned_pairs(list(states)):
         if params.alignment == "iden":
             ids_s, ids_t = identical[(s, t)]
             value = identical_strings_loss(model.embeddings[s].weight, model.embeddings[t].weight, ids_s, ids_t,
@@ -100,12 +121,13 @@ def alignment_terms(
 def perplexities(model: BiTransformerLM, dev: Mapping[str, Sequence[Sequence[int]]], batch_size: int = 64) -> dict[str, float]:
     """Each language's held-out perplexity (full softmax, both directions, token-weighted)."""
     was_training = model.training
+    device = next(model.parameters()).device
     model.eval()
     out = {}
     for lang, sentences in sorted(dev.items()):
         total, count = 0.0, 0
         for start in range(0, len(sentences), batch_size):
-            ids = pad_batch(sentences[start : start + batch_size])
+            ids = pad_batch(sentences[start : start + batch_size]).to(device)
             n = int(ids.ne(PAD)[:, 1:].sum())
             fwd, bwd = model.lm_loss(lang, ids)
             total += (float(fwd) + float(bwd)) / 2 * n
@@ -113,6 +135,19 @@ def perplexities(model: BiTransformerLM, dev: Mapping[str, Sequence[Sequence[int
         out[lang] = math.exp(total / count) if count else float("nan")
     model.train(was_training)
     return out
+
+
+def _pick(by_length: list[int], quantile: float, params: LMTrainingParams, generator: torch.Generator) -> list[int]:
+    """``sentences_per_language`` sentence ids drawn from the window of ``WINDOW`` times as
+    many around ``quantile`` of the length-sorted ids: similar lengths, still a random draw."""
+    k = params.sentences_per_language
+    window = min(len(by_length), WINDOW * k)
+    start = int(quantile * (len(by_length) - window))
+    offsets = torch.randint(window, (k,), generator=generator).tolist()
+    return [by_length[start + o] for o in offsets]
+
+
+WINDOW = 8
 
 
 def train_lm(
@@ -132,25 +167,32 @@ def train_lm(
     for lang in languages:
         if not corpora[lang]:
             raise ValueError(f"no training sentences for {lang}")
+    device = next(model.parameters()).device
     id_pairs = {}
     if params.alignment == "iden":
-        for pair in itertools.combinations(languages, 2):
+        for pair in params.aligned_pairs(languages):
             if identical is None or pair not in identical:
                 raise ValueError(f"alignment 'iden' needs the identical strings of {pair}")
-            id_pairs[pair] = tuple(torch.tensor(list(x), dtype=torch.long) for x in identical[pair])
+            id_pairs[pair] = tuple(torch.tensor(list(x), dtype=torch.long, device=device) for x in identical[pair])
+    by_length = {lang: sorted(range(len(corpora[lang])), key=lambda i, c=corpora[lang]: (len(c[i]), i))
+                 for lang in languages}
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=params.lr)
     model.train()
     history, started = [], time.perf_counter()
     for step in range(1, params.steps + 1):
-        lm_total = torch.zeros(())
+        lm_total = torch.zeros((), device=device)
         states = {}
+        batches = {}
+        quantile = float(torch.rand((), generator=generator))
         for lang in languages:
             pool = corpora[lang]
-            picks = torch.randint(len(pool), (params.sentences_per_language,), generator=generator).tolist()
-            ids = pad_batch([pool[i] for i in picks])
-            directional = model.directional_states(lang, ids)
+            picks = _pick(by_length[lang], quantile, params, generator) if params.group_by_length else \
+                torch.randint(len(pool), (params.sentences_per_language,), generator=generator).tolist()
+            batches[lang] = pad_batch([pool[i] for i in picks]).to(device)
+        for lang, directional in model.multilingual_states(batches).items():
+            ids = batches[lang]
             fwd, bwd = model.lm_loss(lang, ids, params.num_sampled, generator, params.label_smoothing,
                                      states=directional)
             lm_total = lm_total + params.lm_weight * (fwd + bwd)
@@ -159,7 +201,7 @@ def train_lm(
             else:
                 states[lang] = []
         terms = alignment_terms(params, model, states, id_pairs)
-        loss = lm_total + sum(terms.values(), torch.zeros(()))
+        loss = lm_total + sum(terms.values(), torch.zeros((), device=device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), params.clip)

@@ -5,6 +5,15 @@ listed here are trained by the workflow, every other row renders as "not impleme
 """
 from __future__ import annotations
 
+def _with_nochar(settings: set[str]) -> set[str]:
+    """Bao's settings and their variants without the char-LSTM (en-de, en-zh NER; POS)."""
+    return settings | {f"{s}_nochar" for s in settings}
+
+
+_MLM_SETTINGS = _with_nochar({"sws", "fws"})
+_MLMA_SETTINGS = _with_nochar({f"{lm}_{mix}" for lm in ("iden", "mv", "avl", "avl_init") for mix in ("sws", "fws")})
+_MULTI_SETTINGS = _with_nochar({"avl_sws", "avl_fws"})
+
 IMPLEMENTED: dict[str, set[str]] = {
     "source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb", "glove"},
     "encoder_transfer": {"default"},
@@ -12,6 +21,9 @@ IMPLEMENTED: dict[str, set[str]] = {
     "cross_shared": {"default"},
     "cross_augmented": {"default"},
     "muse_transfer": {"char", "nochar"},
+    "mlm": _MLM_SETTINGS,
+    "mlma": _MLMA_SETTINGS,
+    "mlma_multi": _MULTI_SETTINGS,
     "heijden_tagger": {"muse"},
     "data_transfer": {"default"},
     "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
@@ -45,8 +57,10 @@ VOCABULARY: dict[str, set[str]] = {
     "cross_word": {"char", "nochar"},
     "cross_shared": {"default"},
     "cross_augmented": {"default"},
-    "mlm": {"sws", "fws"},
-    "mlma": _expand(["iden", "mv", "avl", "avl_init", "avl_multi"], ["sws", "fws"]),
+    "mlm": _MLM_SETTINGS,
+    "mlma": _MLMA_SETTINGS,
+    # Multi-source MLMA-Avl: a method of its own, as it trains one model per target.
+    "mlma_multi": _MULTI_SETTINGS,
     "heijden_tagger": {"bpe_bow", "bpe_gru", "muse", "laser_top", "laser_elmo", "lstm_nopre"},
     "joint_training": _expand(["A", "B"], _HEIJDEN_FEATURES + ["bert", "xlm"]),
     "data_transfer": {"default"},

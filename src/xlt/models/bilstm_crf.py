@@ -18,7 +18,7 @@ from xlt.vocab import PAD_ID
 class BiLSTMCRF(nn.Module):
     def __init__(
         self,
-        n_words: int,
+        n_words: int | None,
         n_chars: int,
         n_tags: int,
         word_dim: int = 100,
@@ -39,12 +39,15 @@ class BiLSTMCRF(nn.Module):
                     f"pretrained_words has {pretrained_words.shape[0]} rows, vocabulary {n_words}"
                 )
             word_dim = pretrained_words.shape[1]
-        self.word_embedding = nn.Embedding(n_words, word_dim, padding_idx=PAD_ID)
+        # n_words None: no table; a subclass's embed_words gives the word_dim-wide vectors
+        # (MLMA's mixed LM states: xlt.models.clcr).
+        self.word_embedding = None if n_words is None else nn.Embedding(n_words, word_dim, padding_idx=PAD_ID)
         if pretrained_words is not None:
             with torch.no_grad():
                 self.word_embedding.weight.copy_(pretrained_words)
-        # Frozen cross-lingually mapped vectors keep source and target words in one space.
-        self.word_embedding.weight.requires_grad_(not freeze_words)
+        if self.word_embedding is not None:
+            # Frozen cross-lingually mapped vectors keep source and target words in one space.
+            self.word_embedding.weight.requires_grad_(not freeze_words)
         # Cross-Shared ties the directions of both LSTMs, the character one included.
         self.char_encoder = CharBiLSTM(n_chars, char_dim, char_hidden, shared=shared_lstm) if use_char else None
         input_dim = word_dim + (self.char_encoder.output_dim if self.char_encoder else 0)
@@ -63,10 +66,14 @@ class BiLSTMCRF(nn.Module):
     def n_trainable_params(self) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad)
 
+    def embed_words(self, batch: BiLSTMBatch) -> Tensor:
+        """The word part of a word's input, (B, T, word_dim)."""
+        return self.word_embedding(batch.word_ids)
+
     def word_features(self, batch: BiLSTMBatch, char_encoder: CharBiLSTM | None = None) -> Tensor:
         """[word embedding ; char BiLSTM] per word, (B, T, input_dim). ``char_encoder``
         replaces the model's own (Cross-Augmented's target encoder reads the same words)."""
-        features = self.word_embedding(batch.word_ids)
+        features = self.embed_words(batch)
         char_encoder = char_encoder if char_encoder is not None else self.char_encoder
         if char_encoder is not None:
             if batch.char_ids is None:

@@ -6,7 +6,7 @@ from xlt.atomic import atomic_write_json
 from xlt.lms.artifact import load_lm
 from xlt.lms.corpus import read_sentences
 from xlt.lms.neighbours import (contextual_neighbour, mark, mean_layer_states, muse_neighbours, parse_context,
-                                sample_sentences)
+                                read_target_space, sample_sentences)
 from xlt.provenance import input_hashes, package_versions
 from xlt.tables import load_paper_tables
 
@@ -22,12 +22,12 @@ with logs.to_file(snakemake.log[0]) as log:
     model, vocabs, lm = load_lm(inputs.lm)
     sentences = sample_sentences(read_sentences(inputs.target_corpus), int(spec["sentences"]), int(spec["seed"]))
     states = mean_layer_states(model, vocabs[target], target, sentences)
+    target_space = read_target_space(inputs.target_vectors, spec.get("max_rows"))
     cells, details = {}, {}
     for row in table.rows:
         query = row.query
         if "word" in query:
-            words = muse_neighbours(query["word"], inputs.source_vectors, inputs.target_vectors, int(spec["k"]),
-                                    spec.get("max_rows"))
+            words = muse_neighbours(query["word"], inputs.source_vectors, target_space, int(spec["k"]))
             cells[row.label] = {"english": query["word"], "spanish": ", ".join(words) or "(no vector)"}
         elif "context" in query:
             tokens, position = parse_context(query["context"], snakemake.params.tokenizer)

@@ -5,7 +5,7 @@ vectors and every other language's vectors mapped onto them).
 The paper gives no detail beyond "using MUSE to initialize the embedding matrices". Ours:
 
 - an LM token (lowercased) takes the vector of the most frequent word of the file that
-  lowercases to it (else of its digits-as-0 form, as :mod:`xlt.vectors.lookup`); a token
+  lowercases to it (else of its digits-as-0 form: :func:`xlt.vectors.lookup.lookup_keys`); a token
   with no vector keeps its random initialisation;
 - vectors narrower than the LM are zero-padded (300-d fastText into a 512-d LM: the paper
   plan); wider ones are projected onto the hub's top principal directions, one projection
@@ -17,7 +17,6 @@ The paper gives no detail beyond "using MUSE to initialize the embedding matrice
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,15 +26,14 @@ import torch
 from xlt.lms.bilm import BiTransformerLM
 from xlt.lms.vocab import SPECIALS, LMVocab
 from xlt.vectors.embeddings import iter_vec
+from xlt.vectors.lookup import lookup_keys
 
 log = logging.getLogger(__name__)
-_DIGIT = re.compile(r"\d")
 
 
 def vectors_for_vocab(vocab: LMVocab, vectors_path: str | Path) -> tuple[list[int], np.ndarray]:
     """Ids of ``vocab`` that have a vector, and those vectors (rows in id order)."""
-    wanted = set(vocab.tokens[len(SPECIALS):])
-    wanted |= {_DIGIT.sub("0", t) for t in wanted}
+    wanted = {key for t in vocab.tokens[len(SPECIALS):] for key in lookup_keys(t)}
     found: dict[str, np.ndarray] = {}
     for _, word, vector in iter_vec(vectors_path):
         key = word.lower()
@@ -45,7 +43,7 @@ def vectors_for_vocab(vocab: LMVocab, vectors_path: str | Path) -> tuple[list[in
     for i, token in enumerate(vocab.tokens):
         if i < len(SPECIALS):
             continue
-        vector = found.get(token, found.get(_DIGIT.sub("0", token)))
+        vector = next((found[key] for key in lookup_keys(token) if key in found), None)
         if vector is not None:
             ids.append(i)
             rows.append(vector)

@@ -49,13 +49,9 @@ def mark(tokens: Sequence[str], position: int) -> str:
     return " ".join(f"[{t}]" if i == position else t for i, t in enumerate(tokens))
 
 
-def muse_neighbours(word: str, source_vectors: str | Path, target_vectors: str | Path, k: int = 5,
-                    max_rows: int | None = None) -> list[str]:
-    """The ``k`` target words whose (mapped) vectors are nearest ``word``'s source vector."""
-    source = next((v for _, w, v in iter_vec(source_vectors, keep={word, word.lower()}) if w.lower() == word.lower()),
-                  None)
-    if source is None:
-        return []
+def read_target_space(target_vectors: str | Path, max_rows: int | None = None) -> tuple[list[str], np.ndarray]:
+    """The first ``max_rows`` words of a (mapped) vector file and their unit-length rows: read
+    once per job, searched by every word row."""
     words, rows = [], []
     for i, w, v in iter_vec(target_vectors):
         if max_rows is not None and i >= max_rows:
@@ -63,7 +59,19 @@ def muse_neighbours(word: str, source_vectors: str | Path, target_vectors: str |
         words.append(w)
         rows.append(v)
     matrix = np.stack(rows)
-    scores = matrix @ source / (np.linalg.norm(matrix, axis=1) * np.linalg.norm(source) + 1e-12)
+    return words, matrix / (np.linalg.norm(matrix, axis=1, keepdims=True) + 1e-12)
+
+
+def muse_neighbours(word: str, source_vectors: str | Path, target_space: tuple[list[str], np.ndarray],
+                    k: int = 5) -> list[str]:
+    """The ``k`` target words whose (mapped) vectors are nearest ``word``'s source vector
+    (``target_space``: :func:`read_target_space`)."""
+    source = next((v for _, w, v in iter_vec(source_vectors, keep={word, word.lower()}) if w.lower() == word.lower()),
+                  None)
+    if source is None:
+        return []
+    words, matrix = target_space
+    scores = matrix @ source / (np.linalg.norm(source) + 1e-12)
     return [words[i] for i in np.argsort(-scores)[:k]]
 
 

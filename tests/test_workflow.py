@@ -343,7 +343,7 @@ def test_vectors_mappings_and_translations_are_built(fixture_run):
     # 1 pair x 2 directions x 2 modes, halves, synthetic, and the nl -> en map the MUSE-initialised
     # LM reads (a mapping another stage uses is built and tabled).
     assert len(mapping) == 1 * 2 * 2 + 2 + 2 + 1
-    assert "nl-en" in set(mapping["pair"])
+    assert "nl → en" in set(mapping["pair"])
     synthetic = mapping[mapping["pair"].str.startswith("synthetic")].set_index("mode")
     assert synthetic.loc["supervised", "CSLS P@1"] > 95  # Procrustes on a known rotation
     log = json.loads((results / "mapping" / "unsupervised" / "en-es" / "log.json").read_text())

@@ -197,7 +197,8 @@ class Plan:
         """Whether a method trains one model per target: over the common word space of the
         source and that target (``word_space``), or on data made for it (``per_target: true``:
         the translated training set, the target's unlabeled sentences)."""
-        cfg = self.config["methods"][method]
+        # A method the plan does not configure has no runs (its rules still exist): not per target.
+        cfg = self.config["methods"].get(method, {})
         return cfg.get("word_space") is not None or bool(cfg.get("per_target"))
 
     def experiments(self) -> list[Experiment]:

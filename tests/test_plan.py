@@ -18,15 +18,15 @@ def test_default_plan_runs_every_setting_and_seed():
     runs = list(plan.runs())
     # NER Source-Mono (2 random + 2 monolingual-vector settings) on English and Table 2's
     # char_monoemb on es, nl, de, ar, fi; Bari's Cross-* (2 Cross-Word settings, Cross-Shared,
-    # Cross-Augmented) x 5 target spaces; Bao's MUSE* (NER char + nochar, POS nochar); the
-    # encoder on NER and POS; van der Heijden's Transformer-CRF over MUSE vectors (NER,
-    # CoNLL POS); UniTrans' Data Transfer and its 8 settings, one model per target (es, nl,
-    # de); each x 2 seeds; the MISC-free base model (2 seeds) and Meta-NER's 4 settings on
-    # the two tasks (one seed of its own); Table 6's two low-resource methods x 3 fractions x
-    # one model per target (es, nl, de, fr, zh), that one seed; Bao's MLM (4 settings) and MLMA
-    # (16 NER settings, 4 POS) with one model each, multi-source MLMA one per target its
-    # setting is for (char: es, nl; nochar: de), one seed.
-    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 2 + 3 * (1 + 8)) * 2 + 1 * 2 + 8 * 1 + 2 * 3 * 5 \
+    # Cross-Augmented) x 5 target spaces; Bao's MUSE* (NER char + nochar, POS nochar); van der
+    # Heijden's Transformer-CRF over MUSE vectors (NER, CoNLL POS); the encoder on POS and the
+    # MISC-free base model: one seed each (the plan's). Two seeds (the M teachers of UniTrans'
+    # ensemble): the NER encoder (Θ_src), UniTrans' Data Transfer and its 8 settings, one model
+    # per target (es, nl, de). Meta-NER's 4 settings on the two tasks; Table 6's two
+    # low-resource methods x 3 fractions x one model per target (es, nl, de, fr, zh); Bao's MLM
+    # (4 settings) and MLMA (16 NER settings, 4 POS) with one model each, multi-source MLMA one
+    # per target its setting is for (char: es, nl; nochar: de); one seed.
+    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 1 + 1) + (1 + 3 * (1 + 8)) * 2 + 8 * 1 + 2 * 3 * 5 \
         + (4 + 16 + 4 + 2 * 3)
     assert {(r.method, r.space) for r in runs if r.method in ("data_transfer", "unitrans")} == {
         (m, t) for m in ("data_transfer", "unitrans") for t in ("es", "nl", "de")}
@@ -38,6 +38,8 @@ def test_default_plan_runs_every_setting_and_seed():
     assert all(plan.run_targets(r) == (r.source,) for r in runs if r.setting == "char_monoemb" and r.source != "en")
     assert {r.space for r in runs if r.method == "cross_augmented"} == {"es", "nl", "de", "ar", "fi"}
     assert {r.seed for r in runs} == {1, 2}
+    assert {r.seed for r in runs if r.method == "cross_word"} == {1}
+    assert {r.seed for r in runs if r.method in ("unitrans", "data_transfer")} == {1, 2}
     assert plan.method_params("source_mono", "nochar")["use_char"] is False
     muse = {(r.task, r.setting): plan.run_targets(r) for r in runs if r.method == "muse_transfer"}
     assert muse[("ner", "nochar")] == ("es", "nl", "de", "zh") and len(muse[("pos", "nochar")]) == 8
@@ -95,9 +97,10 @@ def test_duplicate_experiments_are_refused():
 
 def test_describe_names_the_plan_its_stand_ins_caps_and_seeds():
     text = Plan(_config()).describe()
-    assert text.startswith("plan 'default'; 2 seeds (1, 2); runs read the first 1200 train")
-    assert ("encoder_transfer: intfloat/multilingual-e5-small (its bottom 4 layers, bfloat16 autocast), "
-            "3 epochs") in text
+    assert text.startswith("plan 'default'; 1 seed (1); runs read the first 1200 train")
+    assert "unitrans: " in text and "seeds 1, 2," in text.split("unitrans: ")[1]  # its own, more
+    assert "seeds 1, 2 on ner, 3 epochs" in text  # encoder_transfer: two on NER, the plan's one on POS
+    assert "encoder_transfer: intfloat/multilingual-e5-small (its bottom 4 layers, bfloat16 autocast), " in text
     assert "instead of mBERT" in text  # the plan_note
     paper = Plan(_config(**yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))).describe()
     assert "5 seeds" in paper and "full corpora" in paper
@@ -125,7 +128,7 @@ def test_an_experiment_may_train_its_own_seeds():
     assert {r.seed for r in runs if r.method == "encoder_transfer"} == {1, 2}
     assert {(r.task, r.setting) for r in runs if r.method == "metaner"} == {
         (task, s) for task in ("ner", "ner_nomisc") for s in ("default", "no_maxloss", "no_masking", "no_maxloss_masking")}
-    assert "metaner: intfloat/multilingual-e5-small (its bottom 4 layers, bfloat16 autocast), seed 1 only, " \
+    assert "metaner: intfloat/multilingual-e5-small (its bottom 4 layers, bfloat16 autocast), " \
            "60 meta-updates of 8 tasks" in plan.describe()
     paper = Plan(_config(**yaml.safe_load((REPO / "config" / "paper.yaml").read_text())))
     assert {r.seed for r in paper.runs() if r.method == "metaner"} == {95, 495, 539, 667, 806}  # its code's

@@ -378,10 +378,12 @@ class Plan:
             elif any(own_caps.values()):
                 facts.append("trained on the first " + " / ".join(
                     f"{n if n else 'all'} {split}" for split, n in own_caps.items()) + " sentences")
-            own_seeds = sorted({s for exp in self._experiments.values() if exp.method == method
-                                and exp.seeds is not None for s in exp.seeds})
-            if own_seeds:
-                facts.append(f"seed{'s' if len(own_seeds) > 1 else ''} {', '.join(map(str, own_seeds))} only")
+            exps = [exp for exp in self._experiments.values() if exp.method == method]
+            own = [exp for exp in exps if exp.seeds is not None and set(exp.seeds) != set(seeds)]
+            for tasks in sorted({tuple(exp.seeds) for exp in own}):
+                on = sorted({exp.task for exp in own if tuple(exp.seeds) == tasks})
+                facts.append(f"seed{'s' if len(tasks) > 1 else ''} {', '.join(map(str, sorted(tasks)))}"
+                             + ("" if len(own) == len(exps) else f" on {', '.join(on)}"))
             if "meta_steps" in params:
                 facts.append(f"{params['meta_steps']} meta-updates of {params['tasks_per_update']} tasks "
                              f"at α {params['lr_inner']:g}, β {params['lr_meta']:g}")

@@ -49,6 +49,8 @@ rule pretrain_lm:
         group=r"[a-z]{2,3}(-[a-z]{2,3})*",
     cache: True
     threads: LMS["threads"]
+    # The LM stage's long jobs (each feeds many taggers): start them when ready.
+    priority: 10
     resources:
         mem_mb=8000,
         runtime=LMS["runtime"],

@@ -23,6 +23,8 @@ rule sentence_representations:
     wildcard_constraints:
         split=r"train|dev|test",
     threads: 1
+    # First link of the Meta-NER chain (transfer.smk: priority).
+    priority: 10
     resources:
         mem_mb=4000,
         runtime=30,

@@ -20,13 +20,13 @@ def test_default_plan_runs_every_setting_and_seed():
     # char_monoemb on es, nl, de, ar, fi; Bari's Cross-* (2 Cross-Word settings, Cross-Shared,
     # Cross-Augmented) x 5 target spaces; Bao's MUSE* (NER char + nochar, POS nochar); van der
     # Heijden's Transformer-CRF over MUSE vectors (NER, CoNLL POS); the encoder on POS and the
-    # MISC-free base model: one seed each (the plan's). Two seeds (the M teachers of UniTrans'
-    # ensemble): the NER encoder (Θ_src), UniTrans' Data Transfer and its 8 settings, one model
-    # per target (es, nl, de). Meta-NER's 4 settings on the two tasks; Table 6's two
+    # MISC-free base model; the NER encoder (Θ_src), UniTrans' Data Transfer and its 8
+    # settings, one model per target (es, nl, de): one seed each (the plan's; the teachers of
+    # the ensemble's seed 2 are trained for it, not scored). Meta-NER's 4 settings on the two tasks; Table 6's two
     # low-resource methods x 3 fractions x one model per target (es, nl, de, fr, zh); Bao's MLM
     # (4 settings) and MLMA (16 NER settings, 4 POS) with one model each, multi-source MLMA one
     # per target its setting is for (char: es, nl; nochar: de); one seed.
-    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 1 + 1) + (1 + 3 * (1 + 8)) * 2 + 8 * 1 + 2 * 3 * 5 \
+    assert len(runs) == ((4 + 5) + 4 * 5 + (2 + 1) + 2 + 1 + 1) + (1 + 3 * (1 + 8)) + 8 * 1 + 2 * 3 * 5 \
         + (4 + 16 + 4 + 2 * 3)
     assert {(r.method, r.space) for r in runs if r.method in ("data_transfer", "unitrans")} == {
         (m, t) for m in ("data_transfer", "unitrans") for t in ("es", "nl", "de")}
@@ -37,9 +37,10 @@ def test_default_plan_runs_every_setting_and_seed():
     assert table2 == {"en", "es", "nl", "de", "ar", "fi"}
     assert all(plan.run_targets(r) == (r.source,) for r in runs if r.setting == "char_monoemb" and r.source != "en")
     assert {r.space for r in runs if r.method == "cross_augmented"} == {"es", "nl", "de", "ar", "fi"}
-    assert {r.seed for r in runs} == {1, 2}
-    assert {r.seed for r in runs if r.method == "cross_word"} == {1}
-    assert {r.seed for r in runs if r.method in ("unitrans", "data_transfer")} == {1, 2}
+    assert {r.seed for r in runs} == {1}
+    experiment = plan.experiment("ner", "en", "unitrans")
+    assert plan.ensemble_seeds(experiment, "ensemble") == (1, 2)  # M = 2 teachers of Eq. 14
+    assert plan.ensemble_seeds(experiment, "default") == (1,)
     assert plan.method_params("source_mono", "nochar")["use_char"] is False
     muse = {(r.task, r.setting): plan.run_targets(r) for r in runs if r.method == "muse_transfer"}
     assert muse[("ner", "nochar")] == ("es", "nl", "de", "zh") and len(muse[("pos", "nochar")]) == 8
@@ -98,8 +99,8 @@ def test_duplicate_experiments_are_refused():
 def test_describe_names_the_plan_its_stand_ins_caps_and_seeds():
     text = Plan(_config()).describe()
     assert text.startswith("plan 'default'; 1 seed (1); runs read the first 1200 train")
-    assert "unitrans: " in text and "seeds 1, 2," in text.split("unitrans: ")[1]  # its own, more
-    assert "seeds 1, 2 on ner, 3 epochs" in text  # encoder_transfer: two on NER, the plan's one on POS
+    assert "ensemble of the teachers of seeds 1, 2" in text.split("unitrans: ")[1]
+    assert "seeds 1, 2" not in text.replace("teachers of seeds 1, 2", "")  # every run: the plan's one
     assert "encoder_transfer: intfloat/multilingual-e5-small (its bottom 4 layers, bfloat16 autocast), " in text
     assert "instead of mBERT" in text  # the plan_note
     paper = Plan(_config(**yaml.safe_load((REPO / "config" / "paper.yaml").read_text()))).describe()
@@ -125,7 +126,11 @@ def test_an_experiment_may_train_its_own_seeds():
     plan = Plan(_config())
     runs = list(plan.runs())
     assert {r.seed for r in runs if r.method == "metaner"} == {1}
-    assert {r.seed for r in runs if r.method == "encoder_transfer"} == {1, 2}
+    assert {r.seed for r in runs if r.method == "encoder_transfer"} == {1}
+    own = _config(experiments=[{**e, "seeds": [3, 4]} if e["method"] == "muse_transfer" else e
+                               for e in _config()["experiments"]])
+    assert {r.seed for r in Plan(own).runs() if r.method == "muse_transfer"} == {3, 4}
+    assert "seeds 3, 4" in Plan(own).describe().split("muse_transfer: ")[1]
     assert {(r.task, r.setting) for r in runs if r.method == "metaner"} == {
         (task, s) for task in ("ner", "ner_nomisc") for s in ("default", "no_maxloss", "no_masking", "no_maxloss_masking")}
     assert "metaner: intfloat/multilingual-e5-small (its bottom 4 layers, bfloat16 autocast), " \
@@ -261,6 +266,12 @@ def test_unitrans_trains_per_target_and_needs_the_runs_it_reads():
                   else e for e in config["experiments"]]
     with pytest.raises(ConfigError, match="teachers.teach"):
         Plan({**config, "experiments": no_teacher})
+    assert plan.ensemble_seeds(plan.experiment("ner", "en", "unitrans"), "ensemble") == tuple(config["seeds"])
+    settings = config["methods"]["unitrans"]["settings"]
+    stray = {**config["methods"], "unitrans": {**config["methods"]["unitrans"], "settings": {
+        **settings, "default": {**settings["default"], "teacher_seeds": [1, 2]}}}}
+    with pytest.raises(ConfigError, match="teacher_seeds names the teachers of an ensemble"):
+        Plan({**config, "methods": stray})
     with_source = [{**e, "targets": ["en", *e["targets"]]} if e["method"] == "unitrans" else e
                    for e in config["experiments"]]
     with pytest.raises(ConfigError, match="drop the source"):

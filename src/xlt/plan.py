@@ -158,6 +158,10 @@ class Plan:
 
     def _check_requires(self, exp: Experiment) -> None:
         for setting in exp.settings:
+            own = self.method_params(exp.method, setting).get("teacher_seeds")
+            if own is not None and not (self.method_params(exp.method, setting).get("ensemble") and own):
+                raise ConfigError(f"methods.{exp.method} (setting {setting!r}): teacher_seeds names the teachers "
+                                  "of an ensemble (ensemble: true) and must list at least one seed")
             start = self.start_run(exp.method, setting)
             if start is None:
                 continue
@@ -230,6 +234,14 @@ class Plan:
     def seeds(self, exp: Experiment) -> tuple[int, ...]:
         """The seeds an experiment trains: its own ``seeds`` or the plan's."""
         return exp.seeds if exp.seeds is not None else tuple(int(s) for s in self.config["seeds"])
+
+    def ensemble_seeds(self, exp: Experiment, setting: str) -> tuple[int, ...]:
+        """The seeds of the teachers an ensemble setting (``ensemble: true``, UniTrans Eq. 14)
+        averages: its ``teacher_seeds`` (M, a budget value: the ensemble's teachers are trained
+        at those seeds, the other settings at the experiment's) or the experiment's seeds."""
+        params = self.method_params(exp.method, setting)
+        own = params.get("teacher_seeds")
+        return self.seeds(exp) if own is None else tuple(int(s) for s in own)
 
     def run_targets(self, run: Run) -> tuple[str, ...]:
         """The targets a run's model is scored on: its own target, or all of them (those
@@ -384,6 +396,10 @@ class Plan:
                 on = sorted({exp.task for exp in own if tuple(exp.seeds) == tasks})
                 facts.append(f"seed{'s' if len(tasks) > 1 else ''} {', '.join(map(str, sorted(tasks)))}"
                              + ("" if len(own) == len(exps) else f" on {', '.join(on)}"))
+            ensembles = sorted({self.ensemble_seeds(exp, s) for exp in exps for s in exp.settings
+                                if self.method_params(method, s).get("ensemble")})
+            facts += [f"ensemble of the teachers of seed{'s' if len(m) > 1 else ''} {', '.join(map(str, m))}"
+                      for m in ensembles if set(m) != set(seeds)]
             if "meta_steps" in params:
                 facts.append(f"{params['meta_steps']} meta-updates of {params['tasks_per_update']} tasks "
                              f"at α {params['lr_inner']:g}, β {params['lr_meta']:g}")

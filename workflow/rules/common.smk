@@ -133,7 +133,7 @@ def unitrans_inputs(exp, setting, seed, target):
     """What a UniTrans stage reads besides the source's tables (xlt.methods.unitrans): the
     translated set (teacher: as its training data; combination), Θ_src (teacher), or the
     target's unlabeled sentences and the probability files of its teachers (student; every
-    seed of the plan for an ensemble)."""
+    seed of its teachers for an ensemble: PLAN.ensemble_seeds)."""
     from xlt.methods.unitrans_stages import probs_key, stage, student_teachers
 
     params = PLAN.method_params(exp.method, setting)
@@ -148,7 +148,7 @@ def unitrans_inputs(exp, setting, seed, target):
     if which == "combination":
         return {"translated": translated}
     soft, voters = student_teachers(params)
-    seeds = list(PLAN.seeds(exp)) if params.get("ensemble") else [int(seed)]
+    seeds = list(PLAN.ensemble_seeds(exp, setting)) if params.get("ensemble") else [int(seed)]
     files = {"unlabeled": unlabeled_table(exp.task, target, exp.method)}
     for teacher in dict.fromkeys([*([soft] if soft else []), *voters]):
         for s in seeds:

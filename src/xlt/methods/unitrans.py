@@ -14,8 +14,8 @@ subwords, BIO-constrained Viterbi at inference); the settings differ in what it 
   encoder on the target's unlabeled sentences alone, with the soft labels of
   ``soft_teacher`` (Eq. 9) and, weighted by ``eta``, the hard labels the ``voters`` agree on
   (Eqs. 10-12). The teachers' probabilities are files (rule ``teacher_probs``), computed
-  once per (teacher, seed, target); ``ensemble: true`` averages each teacher over the plan's
-  seeds (Eq. 14) for both. The unlabeled sentences come from a table without tags
+  once per (teacher, seed, target); ``ensemble: true`` averages each teacher over the seeds
+  ``teacher_seeds`` names, else the experiment's (Eq. 14), for both. The unlabeled sentences come from a table without tags
   (``xlt.io.sentence.write_unlabeled_table``): no gold target tag reaches a student.
 
 The workflow hands each stage its files by input name: ``source_model`` (Θ_src's
@@ -85,7 +85,8 @@ class StudentTagger(EncoderTransferTagger):
 
 def teacher_seeds(spec: RunSpec) -> list[int]:
     """The seeds whose teachers a student learns from: its own, or (``ensemble: true``, Eq. 14)
-    every seed of the plan, as the workflow's ``probs_<teacher>_seed<n>`` inputs say."""
+    those of the ensemble (xlt.plan.Plan.ensemble_seeds), as the workflow's
+    ``probs_<teacher>_seed<n>`` inputs say."""
     found = sorted({int(key.rpartition("_seed")[2]) for key in spec.inputs if key.startswith("probs_")})
     if not spec.hparams.get("ensemble"):
         return [spec.seed]

@@ -677,8 +677,11 @@ def test_heijden_tagger_reads_aligned_vectors_and_trains_only_the_transformer_cr
                               tables[("es", "dev")], tmp_path / "es.json", tmp_path / "es.parquet",
                               selections=["src_dev"], inputs={"target_vectors": space["target_vectors"]})
     assert metrics["results"][0]["f1"] > 50.0
-    with pytest.raises(ConfigError, match="embedder 'bpe_bow' is not built"):
-        train_model(replace(run, hparams={**HEIJDEN, "embedder": "bpe_bow"}), heijden_tagger.build, tmp_path / "m2")
+    with pytest.raises(ConfigError, match="embedder 'xlm' is not built"):
+        train_model(replace(run, hparams={**HEIJDEN, "embedder": "xlm"}), heijden_tagger.build, tmp_path / "m2")
+    # a piece embedder needs the sentence encoder's BPE, not a word-vector space
+    with pytest.raises(ConfigError, match="reads words as subword pieces"):
+        train_model(replace(run, hparams={**HEIJDEN, "embedder": "bpe_bow"}), heijden_tagger.build, tmp_path / "m3")
 
 
 def test_unitrans_teacher_starts_from_the_source_model_and_the_student_learns_from_its_files(spec, tables, tmp_path):

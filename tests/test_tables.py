@@ -88,7 +88,8 @@ def test_registry():
                            "encoder_transfer": {"default"},
                            "cross_word": {"char", "nochar"}, "cross_shared": {"default"},
                            "cross_augmented": {"default"}, "muse_transfer": {"char", "nochar"},
-                           "heijden_tagger": {"muse"}, "data_transfer": {"default"},
+                           "heijden_tagger": {"muse", "bpe_bow", "bpe_gru", "laser_top", "laser_elmo", "lstm_nopre"},
+                           "data_transfer": {"default"},
                            "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
                                         "no_unlabeled", "data_combination", "ensemble"},
                            "metaner": {"default", "no_maxloss", "no_masking", "no_maxloss_masking"},
@@ -99,7 +100,7 @@ def test_registry():
                                     for mix in ("sws", "fws") for c in ("", "_nochar")},
                            "mlma_multi": {"avl_sws", "avl_fws", "avl_sws_nochar", "avl_fws_nochar"}}
     assert is_implemented("source_mono", "char")
-    assert not is_implemented("heijden_tagger", "bpe_bow")
+    assert is_implemented("heijden_tagger", "bpe_bow") and not is_implemented("heijden_tagger", "xlm")
     assert is_implemented("metaner", "default") and not is_implemented("joint_training", "A_bert")
 
 

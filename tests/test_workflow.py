@@ -67,12 +67,12 @@ def test_result_tables_hold_every_run(fixture_run):
     # 2 source_mono settings + 1 encoder setting, 2 seeds, 4 targets, 3 selections; plus
     # 2 cross_word settings + cross_shared + cross_augmented, 2 seeds, their one target space
     # (es), 4 selections (tgt_test too: the default plan's Cross-* params, under the fixture's);
-    # plus the Spanish monolingual char_monoemb model, MUSE* and van der Heijden's tagger over
-    # MUSE vectors, 2 seeds, scored on es, 3 selections; plus Data Transfer and the 8 UniTrans
+    # plus the Spanish monolingual char_monoemb model, MUSE* and van der Heijden's tagger (over
+    # MUSE vectors, BPE GRU and LASER-top), 2 seeds, scored on es, 3 selections; plus Data Transfer and the 8 UniTrans
     # settings, 2 seeds, es, the last checkpoint only (UniTrans uses no dev set); plus Meta-NER,
     # 2 settings on ner and 1 on ner_nomisc, its one seed, es, English dev selection only; plus
     # the ner_nomisc base model, 2 seeds, es, 3 selections.
-    assert len(ner) == (3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 3 * 2 * 1 * 3 + 9 * 2 * 1 * 1
+    assert len(ner) == (3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 5 * 2 * 1 * 3 + 9 * 2 * 1 * 1
                         + 3 * 1 * 1 * 1 + 1 * 2 * 1 * 3 + 2 * 1 * 1 * 1  # + the two low-resource runs on es
                         + 2 * 1 * 1 * 3)  # + MLMA (es) and multi-source MLMA (nl), seed 1, 3 selections
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
@@ -298,7 +298,26 @@ def test_muse_transfer_reads_targets_through_their_mapping_onto_english(fixture_
     assert "results/mapping/unsupervised/es-en/vectors.vec" in metrics["inputs"]
     heijden = pd.read_csv(workdir / "results" / "tables" / "heijden2019_multilingual_embeddings" / "table2.csv")
     spanish = heijden[heijden["row"] == "NER Spanish"].iloc[0]
-    assert "(n=2)" in spanish["MUSE ours"] and spanish["BPE BOW ours"] == "not implemented"
+    assert "(n=2)" in spanish["MUSE ours"] and spanish["BPE BOW ours"] == "not run"  # built, not in the fixture
+    assert "(n=2)" in spanish["LASER-top ours"] and "(n=2)" in spanish["BPE GRU ours"]
+
+
+def test_heijden_subword_embedders_read_the_cached_sentence_encoder(fixture_run):
+    """The sentence-encoder stage writes one artifact (weights, BPE, manifest with held-out
+    retrieval accuracy); the BPE / LASER taggers read it and record its digest."""
+    workdir, _ = fixture_run
+    manifest = json.loads((workdir / "results" / "lms" / "laser" / "encoder.json").read_text())
+    assert manifest["kind"] == "laser_standin" and manifest["targets"] == ["en", "es"]
+    assert set(manifest["final_retrieval_accuracy"]) == {"es", "nl"}
+    assert manifest["pairs"]["nl->en"] == 50 and manifest["pairs"]["en->es"] == 50  # 60 lines, 10 held out
+    assert [h["step"] for h in manifest["history"]] == [0, 10, 20]
+    for setting in ("laser_top", "bpe_gru"):
+        run = workdir / "results" / "models" / "ner" / "en" / "heijden_tagger" / setting / "seed1"
+        model = json.loads((run / "model.json").read_text())
+        assert model["state"]["encoder_sha256"] == manifest["weights"]["sha256"]
+        metrics = json.loads((workdir / "results" / "runs" / "ner" / "en" / "heijden_tagger" / setting / "seed1"
+                              / "es" / "metrics.json").read_text())
+        assert "results/lms/laser/encoder.json" in metrics["inputs"]
 
 
 def test_mlma_taggers_read_a_cached_lm_and_table4_is_regenerated(fixture_run):

@@ -104,3 +104,51 @@ def make_bilstm_batch(
         chars = torch.from_numpy(chars_np)
     tags = None if tag_ids is None else pad(tag_ids, value=0)
     return BiLSTMBatch(words, mask, chars, tags)
+
+
+@dataclass
+class PieceBatch:
+    """Padded input of a tagger whose words are read through their subword pieces (van der
+    Heijden et al.'s BPE and LASER embedders). ``pieces`` holds each sentence's pieces in
+    order (ids into an embedding table, or rows of a feature store; 0 = padding), ``owners``
+    the word each belongs to (-1 at padding), ``word_pieces`` the same pieces grouped per word
+    (``(B, T, K)``, 0 = padding); ``mask`` is True on real words."""
+
+    pieces: Tensor  # (B, P) long
+    owners: Tensor  # (B, P) long
+    word_pieces: Tensor  # (B, T, K) long
+    mask: Tensor  # (B, T) bool
+    tag_ids: Tensor | None = None  # (B, T) long, 0 at padding
+
+    @property
+    def piece_lengths(self) -> Tensor:
+        return (self.owners >= 0).sum(dim=1)
+
+    def to(self, device: torch.device | str) -> PieceBatch:
+        return PieceBatch(self.pieces.to(device), self.owners.to(device), self.word_pieces.to(device),
+                          self.mask.to(device), None if self.tag_ids is None else self.tag_ids.to(device))
+
+
+def make_piece_batch(pieces: Sequence[Sequence[int]], owners: Sequence[Sequence[int]],
+                     tag_ids: Sequence[Sequence[int]] | None = None) -> PieceBatch:
+    """Pad encoded sentences: ``owners[i][p]`` is the word (0, 1, ...) of piece ``p`` of
+    sentence ``i``; every word has at least one piece and a word's pieces are contiguous."""
+    if any(len(s) == 0 for s in pieces):
+        raise ValueError("empty sentence in batch: every sentence needs at least one piece")
+    n_words = [o[-1] + 1 for o in owners]
+    grouped: list[list[list[int]]] = []
+    for sent, own, n in zip(pieces, owners, n_words):
+        words: list[list[int]] = [[] for _ in range(n)]
+        for piece, word in zip(sent, own):
+            words[word].append(piece)
+        if any(not w for w in words):
+            raise ValueError("a word without pieces: every word needs at least one")
+        grouped.append(words)
+    longest = max(len(w) for sent in grouped for w in sent)
+    word_pieces = np.full((len(pieces), max(n_words), longest), PAD_ID, dtype=np.int64)
+    for i, sent in enumerate(grouped):
+        for j, word in enumerate(sent):
+            word_pieces[i, j, : len(word)] = word
+    mask = torch.arange(max(n_words)).unsqueeze(0) < torch.tensor(n_words).unsqueeze(1)
+    return PieceBatch(pad(pieces), pad(owners, value=-1), torch.from_numpy(word_pieces), mask,
+                      None if tag_ids is None else pad(tag_ids, value=0))

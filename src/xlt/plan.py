@@ -50,7 +50,7 @@ ALIGNMENTS = ("supervised", "unsupervised", "published")
 #: Vector files a ``monolingual`` run may read besides the plan's own (``Plan.vectors_family``).
 VECTOR_FAMILIES = (None, "glove")
 #: Kinds of word embeddings a tagger over words reads (``Plan.word_embeddings``).
-WORD_EMBEDDINGS = ("random", "monolingual", "aligned")
+WORD_EMBEDDINGS = ("random", "monolingual", "aligned", "subword")
 
 
 def run_ref(run: Any, where: str) -> tuple[str, str]:
@@ -295,7 +295,9 @@ class Plan:
           scored with each target's (Bari's Source-Mono "mono-lingual word-emb");
         - ``aligned``: the source's own vectors in training; each target scored with its
           vectors in the source's space (``alignment``: a MUSE mode, or published), so one
-          source model serves every target (Bao et al.'s MUSE* direct transfer).
+          source model serves every target (Bao et al.'s MUSE* direct transfer);
+        - ``subword``: no word table: words are read through a sentence encoder's subword
+          pieces (van der Heijden et al.'s BPE and LASER embedders; input ``laser``).
         """
         return word_embeddings_kind(self.method_params(method, setting), f"methods.{method} (setting {setting!r})")
 

@@ -214,10 +214,13 @@ def train_inputs(wildcards):
         files.update(unitrans_inputs(exp, wildcards.setting, wildcards.seed, wildcards.space))
     elif has_word_space(wildcards.method):
         files["vectors"] = word_space_vectors(wildcards.method, exp.source, wildcards.space)[0]
-    elif PLAN.word_embeddings(wildcards.method, wildcards.setting) != "random":
+    elif PLAN.word_embeddings(wildcards.method, wildcards.setting) in ("monolingual", "aligned"):
         # Source-Mono over monolingual vectors, MUSE direct transfer, van der Heijden's tagger:
         # the source's own vectors (the published aligned file, for alignment: published).
         files["vectors"] = aligned_vectors(wildcards.method, wildcards.setting, exp.source, exp.source)
+    elif PLAN.word_embeddings(wildcards.method, wildcards.setting) == "subword":
+        # van der Heijden's BPE / LASER embedders: the sentence encoder whose pieces they read.
+        files.update(laser_files())
     if params.get("lm"):
         # MLMA / MLM: the frozen LM whose states are the tagger's word input, and, for the
         # multi-source runs, the co-sources' training tables (each read in its language).
@@ -273,9 +276,11 @@ def eval_inputs(wildcards):
         files.update(lm_files(wildcards.method, wildcards.setting, wildcards.source, space))
     if has_word_space(wildcards.method):
         files["target_vectors"] = word_space_vectors(wildcards.method, wildcards.source, wildcards.target)[1]
-    elif PLAN.word_embeddings(wildcards.method, wildcards.setting) != "random":
+    elif PLAN.word_embeddings(wildcards.method, wildcards.setting) in ("monolingual", "aligned"):
         files["target_vectors"] = aligned_vectors(wildcards.method, wildcards.setting,
                                                   wildcards.source, wildcards.target)
+    elif PLAN.word_embeddings(wildcards.method, wildcards.setting) == "subword":
+        files.update(laser_files())  # the model records the encoder's digest
     return files
 
 
@@ -624,3 +629,22 @@ def neighbour_tables(paper):
     """The text cells a paper's tables rule reads (its nearest-neighbour table), if any."""
     spec = LMS.get("neighbours")
     return {"texts": f"results/lms/neighbours/{paper}.json"} if spec and spec["paper"] == paper else {}
+
+
+# ---------------------------------------------------------------- sentence encoder (LASER)
+LASER = config["laser"]
+LASER_PREFIX = "results/lms/laser/encoder"
+
+
+def laser_files():
+    """The sentence-encoder artifact a van der Heijden subword run reads."""
+    return {"laser": f"{LASER_PREFIX}.json", "laser_weights": f"{LASER_PREFIX}.safetensors",
+            "laser_bpe": f"{LASER_PREFIX}.bpe.json"}
+
+
+def pretrain_laser_inputs(wildcards):
+    """The text stage's multi-way parallel files, one per (set, language): ``<set>__<lang>``."""
+    from xlt.lms.laser.bitext import catalog_sets
+
+    sets = catalog_sets(CATALOG, LASER["languages"], LASER["sets"])
+    return {f"{name}__{lang}": resource_path(res) for name, files in sets.items() for lang, res in files.items()}

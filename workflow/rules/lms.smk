@@ -80,3 +80,30 @@ rule lm_neighbours:
         "../../envs/xlt.yaml"
     script:
         "../scripts/lm_neighbours.py"
+
+rule pretrain_laser:
+    """The LASER-style sentence encoder (van der Heijden et al.'s LASER stand-in): joint BPE,
+    BiLSTM encoder trained by translation into en / es on the text stage's parallel sets;
+    logs held-out loss and retrieval accuracy."""
+    input:
+        unpack(pretrain_laser_inputs),
+    output:
+        # One artifact (weights, BPE, manifest): what Snakemake's between-workflow cache stores.
+        multiext(LASER_PREFIX, ".safetensors", ".bpe.json", ".json"),
+    params:
+        laser=LASER,
+        seed=LASER["seed"],
+        prefer_gpu=config["prefer_gpu"],
+    log:
+        "results/logs/lms/laser/encoder.log",
+    cache: True
+    threads: LASER["threads"]
+    priority: 10
+    resources:
+        mem_mb=8000,
+        runtime=LASER["runtime"],
+        gpu=1,
+    conda:
+        "../../envs/xlt.yaml"
+    script:
+        "../scripts/pretrain_laser.py"

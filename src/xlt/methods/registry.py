@@ -24,7 +24,7 @@ IMPLEMENTED: dict[str, set[str]] = {
     "mlm": _MLM_SETTINGS,
     "mlma": _MLMA_SETTINGS,
     "mlma_multi": _MULTI_SETTINGS,
-    "heijden_tagger": {"muse"},
+    "heijden_tagger": {"muse", "bpe_bow", "bpe_gru", "laser_top", "laser_elmo", "lstm_nopre"},
     "data_transfer": {"default"},
     "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
                  "no_unlabeled", "data_combination", "ensemble"},

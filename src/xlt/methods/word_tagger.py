@@ -5,7 +5,8 @@ batches, one optimizer update per batch, Viterbi decoding in large length-sorted
 A subclass holds ``model`` (with ``loss(batch)`` and ``decode(batch)``), ``optimizer``,
 ``spec``/``hp``, ``scheme`` and ``labels``, the encoded training data (``train_ids``: one
 ``(word ids, char ids or None)`` per sentence; ``train_tag_ids``), and defines ``_encode``
-and ``_batch``; ``_start_epoch`` sets a learning-rate schedule.
+and ``_batch``; ``_start_epoch`` (per epoch) or ``_after_update`` (per update, e.g. the
+1cycle policy) set a learning-rate schedule.
 """
 from __future__ import annotations
 
@@ -14,15 +15,31 @@ from typing import Sequence
 import torch
 
 from xlt.batching import bucket_batches
-from xlt.methods.common import optimizer_step
+from xlt.methods.common import RunSpec, label_inventory, optimizer_step, to_training_scheme
 from xlt.training import OnUpdate
+from xlt.vocab import Vocab
 
 PREDICT_BATCH = 256
+
+
+def training_labels(spec: RunSpec, tags: Sequence[Sequence[str]]) -> tuple[list[list[str]], Vocab]:
+    """The training tags in the run's training scheme (IOB2 / IOBES) and their label vocabulary."""
+    scheme = to_training_scheme(spec.kind, spec.hparams)
+    train_tags = [scheme.encode(t) for t in tags]
+    return train_tags, Vocab.for_labels(label_inventory(spec, train_tags, scheme.name))
 
 
 class WordTagger:
     def _start_epoch(self, epoch: int) -> None:
         """Called before each training epoch (a schedule sets the learning rate here)."""
+
+    def _after_update(self) -> None:
+        """Called after each optimizer update (a per-update schedule steps here)."""
+
+    def _set_training_data(self, tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> None:
+        """Encode the training sentences and their (training-scheme) tags once."""
+        self.train_ids = [self._encode(s) for s in tokens]
+        self.train_tag_ids = [self.labels.encode(t) for t in tags]
 
     def train_epoch(self, epoch: int, on_update: OnUpdate) -> float:
         self._start_epoch(epoch)
@@ -34,6 +51,7 @@ class WordTagger:
         for indices in batches:
             batch = self._batch([self.train_ids[i] for i in indices], [self.train_tag_ids[i] for i in indices])
             value = optimizer_step(self.optimizer, self.model, self.model.loss(batch), clip)
+            self._after_update()
             total += value
             on_update(value)
         return total / max(len(batches), 1)

@@ -7,7 +7,12 @@ Bao et al. (2019, §2.4), trained with the tagger while the LM stays fixed:
 - ``FullyWeightedSum`` (f.w.s.): a ``(n + 1) × D`` matrix softmaxed over layers per column,
   ``CLCR_k = Σ_l F_l ⊙ h_{l,k}`` (a separate layer mixture for every dimension).
 
-Both take ``states`` ``(B, T, n + 1, D)`` and return ``(B, T, D)``.
+van der Heijden et al. (2019, Eq. 3), after ELMo (Peters et al. 2018):
+
+- ``ScalarMix``: softmax-normalised weights ``s_l``, one per layer, and a scale ``γ``,
+  ``γ · Σ_l s_l h_l`` (LASER-elmo); over a single layer it is ``γ · h`` (LASER-top, Eq. 2).
+
+All take ``states`` ``(..., n_layers, D)`` and return ``(..., D)``.
 """
 
 from __future__ import annotations
@@ -42,3 +47,16 @@ class FullyWeightedSum(nn.Module):
 
     def forward(self, states: Tensor) -> Tensor:
         return (self.layer_weights() * states).sum(-2)
+
+
+class ScalarMix(nn.Module):
+    def __init__(self, n_layers: int) -> None:
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(n_layers))  # zeros: the plain mean at the start
+        self.gamma = nn.Parameter(torch.ones(()))
+
+    def layer_weights(self) -> Tensor:
+        return torch.softmax(self.logits, dim=0)
+
+    def forward(self, states: Tensor) -> Tensor:
+        return self.gamma * torch.einsum("...ld,l->...d", states, self.layer_weights())

@@ -747,15 +747,15 @@ def test_low_resource_run_starts_from_the_selected_checkpoint_of_its_base_and_tr
     of another architecture is refused by name."""
     from xlt.checkpoints import load_snapshot
     from xlt.errors import ConfigError
-    from xlt.methods import encoder_lowres, encoder_transfer, target_finetune
+    from xlt.methods import encoder_lowres, encoder_transfer, target_finetune, training_mix
     from xlt.methods.common import load_sentences, read_manifest
     from xlt.testing import make_tiny_encoder
 
-    assert target_finetune.sample_indices(100, 0.05, 1) == target_finetune.sample_indices(100, 0.05, 1)
-    assert target_finetune.sample_indices(100, 0.05, 1) != target_finetune.sample_indices(100, 0.05, 2)
-    assert len(target_finetune.sample_indices(100, 0.05, 1)) == 5 and len(target_finetune.sample_indices(10, 0.01, 1)) == 1
-    with pytest.raises(ConfigError, match="target_fraction"):
-        target_finetune.sample_indices(10, 0.0, 1)
+    assert training_mix.sample_indices(100, 0.05, 1) == training_mix.sample_indices(100, 0.05, 1)
+    assert training_mix.sample_indices(100, 0.05, 1) != training_mix.sample_indices(100, 0.05, 2)
+    assert len(training_mix.sample_indices(100, 0.05, 1)) == 5 and len(training_mix.sample_indices(10, 0.01, 1)) == 1
+    with pytest.raises(ConfigError, match="fraction must be in"):
+        training_mix.sample_indices(10, 0.0, 1)
 
     words = sorted({w for toks, _ in EN + ES for w in toks})
     encoder = make_tiny_encoder(tmp_path / "enc", words)
@@ -775,7 +775,7 @@ def test_low_resource_run_starts_from_the_selected_checkpoint_of_its_base_and_tr
     started = tagger.method_log()
     assert started["checkpoint"] == chosen["checkpoint"]
     assert started["target_sentences"] == round(0.3 * len(tokens)) and started["of"] == len(tokens)
-    assert started["sentence_ids"] == [ids[i] for i in target_finetune.sample_indices(len(tokens), 0.3, spec.seed)]
+    assert started["sentence_ids"] == [ids[i] for i in training_mix.sample_indices(len(tokens), 0.3, spec.seed)]
     stored = load_snapshot(tmp_path / "base" / chosen["file"])
     state = tagger.model.state_dict()
     assert all(torch.equal(state[name], weight.to(state[name].dtype)) for name, weight in stored.items())

@@ -84,11 +84,12 @@ def test_a_run_blocked_by_a_missing_resource_names_it(fake_paper, results, stats
 
 
 def test_registry():
+    heijden = {"bpe_bow", "bpe_gru", "laser_top", "laser_elmo", "lstm_nopre"}
     assert IMPLEMENTED == {"source_mono": {"char", "nochar", "char_monoemb", "nochar_monoemb", "glove"},
-                           "encoder_transfer": {"default"},
+                           "encoder_transfer": {"default", "heijden", "heijden_joint_a", "heijden_joint_b"},
                            "cross_word": {"char", "nochar"}, "cross_shared": {"default"},
                            "cross_augmented": {"default"}, "muse_transfer": {"char", "nochar"},
-                           "heijden_tagger": {"muse", "bpe_bow", "bpe_gru", "laser_top", "laser_elmo", "lstm_nopre"},
+                           "heijden_tagger": {"muse", *heijden, *{f"joint_{s}_{f}" for s in "ab" for f in heijden}},
                            "data_transfer": {"default"},
                            "unitrans": {"default", "no_soft", "no_hard", "teacher_src", "teacher_trans",
                                         "no_unlabeled", "data_combination", "ensemble"},
@@ -101,7 +102,7 @@ def test_registry():
                            "mlma_multi": {"avl_sws", "avl_fws", "avl_sws_nochar", "avl_fws_nochar"}}
     assert is_implemented("source_mono", "char")
     assert is_implemented("heijden_tagger", "bpe_bow") and not is_implemented("heijden_tagger", "xlm")
-    assert is_implemented("metaner", "default") and not is_implemented("joint_training", "A_bert")
+    assert is_implemented("metaner", "default") and not is_implemented("encoder_transfer", "xlm_joint_a")
 
 
 def test_setting_by_target_picks_each_targets_variant():

@@ -68,11 +68,12 @@ def test_result_tables_hold_every_run(fixture_run):
     # 2 cross_word settings + cross_shared + cross_augmented, 2 seeds, their one target space
     # (es), 4 selections (tgt_test too: the default plan's Cross-* params, under the fixture's);
     # plus the Spanish monolingual char_monoemb model, MUSE* and van der Heijden's tagger (over
-    # MUSE vectors, BPE GRU and LASER-top), 2 seeds, scored on es, 3 selections; plus Data Transfer and the 8 UniTrans
+    # MUSE vectors, BPE GRU and LASER-top; LASER-top trained jointly, scenarios A and B, and on
+    # Spanish itself), 2 seeds, scored on es, 3 selections; plus Data Transfer and the 8 UniTrans
     # settings, 2 seeds, es, the last checkpoint only (UniTrans uses no dev set); plus Meta-NER,
     # 2 settings on ner and 1 on ner_nomisc, its one seed, es, English dev selection only; plus
     # the ner_nomisc base model, 2 seeds, es, 3 selections.
-    assert len(ner) == (3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 5 * 2 * 1 * 3 + 9 * 2 * 1 * 1
+    assert len(ner) == (3 * 2 * 4 * 3 + 4 * 2 * 1 * 4 + 8 * 2 * 1 * 3 + 9 * 2 * 1 * 1
                         + 3 * 1 * 1 * 1 + 1 * 2 * 1 * 3 + 2 * 1 * 1 * 1  # + the two low-resource runs on es
                         + 2 * 1 * 1 * 3)  # + MLMA (es) and multi-source MLMA (nl), seed 1, 3 selections
     assert set(ner["target"]) == {"en", "es", "nl", "de"}
@@ -298,8 +299,35 @@ def test_muse_transfer_reads_targets_through_their_mapping_onto_english(fixture_
     assert "results/mapping/unsupervised/es-en/vectors.vec" in metrics["inputs"]
     heijden = pd.read_csv(workdir / "results" / "tables" / "heijden2019_multilingual_embeddings" / "table2.csv")
     spanish = heijden[heijden["row"] == "NER Spanish"].iloc[0]
-    assert "(n=2)" in spanish["MUSE ours"] and spanish["BPE BOW ours"] == "not run"  # built, not in the fixture
+    # BPE BOW: built, not in the fixture (either half of "a/b").
+    assert "(n=2)" in spanish["MUSE ours"] and spanish["BPE BOW ours"] == "not run / not run"
     assert "(n=2)" in spanish["LASER-top ours"] and "(n=2)" in spanish["BPE GRU ours"]
+    # The "b" half of "a/b": LASER-top trained on Spanish itself, compared with the paper's b.
+    zero_shot, monolingual = spanish["LASER-top ours"].split(" / ")
+    assert "(n=2)" in zero_shot and re.fullmatch(r"\d\.\d{3} ± \d\.\d{3}", monolingual)
+    assert spanish["LASER-top diff"].count("/") == 1 and spanish["BPE GRU ours"].endswith(" / not run")
+
+
+def test_heijden_joint_training_mixes_languages_and_table3_prints_the_change(fixture_run):
+    """Table 3: scenario A trains on a quarter of each language, B on all of English and the
+    same quarters of the others; the cell is A's score and B - A; Figure 3 is drawn from it."""
+    workdir, _ = fixture_run
+    models = workdir / "results" / "models" / "ner" / "en" / "heijden_tagger"
+    a = json.loads((models / "joint_a_laser_top" / "seed1" / "model.json").read_text())
+    b = json.loads((models / "joint_b_laser_top" / "seed1" / "model.json").read_text())
+    # English: 30 training sentences (capped), a quarter is 8 (round(7.5)); Spanish: 20, 5.
+    assert a["method_log"]["training_mix"] == {"en": 8, "es": 5}
+    assert b["method_log"]["training_mix"] == {"en": 30, "es": 5}
+    assert any(path.endswith("results/data/ner/es/train.parquet") for path in a["inputs"])
+    table3 = pd.read_csv(workdir / "results" / "tables" / "heijden2019_multilingual_embeddings" / "table3.csv")
+    spanish = table3[table3["row"] == "NER Spanish"].iloc[0]
+    assert re.fullmatch(r"\d\.\d{3} ± \d\.\d{3} \(n=2\) [+-]\d\.\d{3}( ± \d\.\d{3})?", spanish["LASER-top ours"])
+    assert spanish["LASER-top reported"] == "0.619+0.047" and spanish["BERT ours"].startswith("not run")
+    bars = pd.read_csv(workdir / "results" / "tables" / "heijden2019_multilingual_embeddings" / "figure3.csv")
+    assert "BPE BOW" not in set(bars["column_label"])  # omitted, as in the paper
+    laser = bars[(bars["row"] == "NER Spanish") & (bars["column"] == "laser_top")].iloc[0]
+    assert laser["reported"] == pytest.approx(0.047) and pd.notna(laser["ours"])
+    assert (workdir / "results" / "figures" / "heijden2019_multilingual_embeddings_figure3.png").stat().st_size > 0
 
 
 def test_heijden_subword_embedders_read_the_cached_sentence_encoder(fixture_run):

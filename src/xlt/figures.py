@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Sequence
 
 import matplotlib
 
@@ -86,6 +87,61 @@ def plot_table(long: pd.DataFrame, title: str, path: str | Path, unit: str = "pe
                     else "count")
     axes.set_title(_short(title), fontsize=9)
     axes.legend(fontsize=8)
+    figure.tight_layout()
+    _add_footnote(figure, footnote, figure.get_figwidth())
+    _save(figure, path)
+    return path
+
+
+def figure_changes(long: pd.DataFrame, rows: Sequence[str], columns: Sequence[tuple[str, str]],
+                   baselines: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """The bars of a change figure: per (row, column) the paper's and our change, from the
+    second numbers of a ``delta`` table's long form (``xlt.tables.render_table``). A row in
+    ``baselines`` (row label -> the long-form cells of another table's row, by column id)
+    is instead the second run's score (first + change) minus that row's cell."""
+    records = []
+    for row in rows:
+        for column, label in columns:
+            cell = long[(long["row"] == row) & (long["column"] == column)]
+            if cell.empty:
+                continue
+            cell = cell.iloc[0]
+            reported, ours = cell["reported_second"], cell["ours_second"]
+            if baselines and row in baselines:
+                base = baselines[row]
+                base = base[base["column"] == column]
+                base = base.iloc[0] if not base.empty else None
+                reported = (cell["reported_value"] + cell["reported_second"] - base["reported_value"]
+                            if base is not None else np.nan)
+                ours = (cell["ours_mean"] + cell["ours_second"] - base["ours_mean"]
+                        if base is not None and base["status"] == "ok" else np.nan)
+            records.append({"row": row, "column": column, "column_label": label,
+                            "reported": pd.to_numeric(reported, errors="coerce"),
+                            "ours": pd.to_numeric(ours, errors="coerce")})
+    return pd.DataFrame(records, columns=["row", "column", "column_label", "reported", "ours"])
+
+
+def plot_changes(bars: pd.DataFrame, title: str, path: str | Path, ylabel: str, footnote: str = "") -> Path:
+    """Grouped bars of changes (:func:`figure_changes`): one group per row (language), one
+    bar per column (model); the paper's panel above ours. Always writes ``path``."""
+    path = Path(path)
+    rows = list(dict.fromkeys(bars["row"]))
+    models = list(dict.fromkeys(bars["column_label"]))
+    figure, panels = plt.subplots(2, 1, figsize=(max(6.0, 1.1 * len(rows) + 2), 7), sharex=True, sharey=True)
+    width = 0.8 / max(len(models), 1)
+    positions = np.arange(len(rows))
+    for panel, (key, name) in zip(panels, (("reported", "paper"), ("ours", "ours"))):
+        for k, model in enumerate(models):
+            values = [bars[(bars["row"] == r) & (bars["column_label"] == model)][key] for r in rows]
+            heights = [float(v.iloc[0]) if len(v) and pd.notna(v.iloc[0]) else np.nan for v in values]
+            panel.bar(positions - 0.4 + width * (k + 0.5), heights, width, label=model)
+        panel.axhline(0, color="black", linewidth=0.6)
+        panel.set_ylabel(f"{name}: {ylabel}", fontsize=8)
+        if not bars[key].notna().any():
+            panel.text(0.5, 0.5, f"no {name} value", transform=panel.transAxes, ha="center", color="dimgray")
+    panels[0].set_title("\n".join(textwrap.wrap(title, 90)), fontsize=9)
+    panels[0].legend(fontsize=7, ncol=min(len(models), 6))
+    panels[1].set_xticks(positions, [_short(r) for r in rows], rotation=30, ha="right", fontsize=8)
     figure.tight_layout()
     _add_footnote(figure, footnote, figure.get_figwidth())
     _save(figure, path)

@@ -49,6 +49,8 @@ DIRECTIONS = ("source_to_target", "target_to_source")
 ALIGNMENTS = ("supervised", "unsupervised", "published")
 #: Vector files a ``monolingual`` run may read besides the plan's own (``Plan.vectors_family``).
 VECTOR_FAMILIES = (None, "glove")
+#: Methods whose training can mix languages (``train_mix``: :meth:`Plan.train_mix`).
+TRAIN_MIX_METHODS = ("heijden_tagger", "encoder_transfer")
 #: Kinds of word embeddings a tagger over words reads (``Plan.word_embeddings``).
 WORD_EMBEDDINGS = ("random", "monolingual", "aligned", "subword")
 
@@ -103,6 +105,8 @@ class Plan:
                 if self.vectors_family(exp.method, setting) == "glove" and "glove" not in config["vectors"]:
                     raise ConfigError(f"experiments: {exp.method}/{setting} reads GloVe vectors; "
                                       "name their file under vectors.glove (resource, member)")
+            for setting in exp.settings:
+                self.train_mix(exp.method, setting, exp.source)  # fails early on a bad mix
             if self.per_target(exp.method) and exp.source in exp.targets:
                 raise ConfigError(
                     f"experiments: {exp.method} trains one model per target from the source and "
@@ -259,6 +263,23 @@ class Plan:
         if target is None or target not in co:
             raise ConfigError(f"methods.{method}.co_sources names no co-source for target {target!r}")
         return list(co[target])
+
+    def train_mix(self, method: str, setting: str, source: str) -> dict[str, float]:
+        """The languages a joint-training run trains on and the share of each one's training
+        split (``train_mix``, van der Heijden's scenarios A and B; :mod:`xlt.methods.training_mix`);
+        empty for a run trained on its source alone."""
+        from xlt.methods.training_mix import check_train_mix
+
+        mix = self.method_params(method, setting).get("train_mix")
+        if mix is None:
+            return {}
+        where = f"methods.{method}.settings.{setting}"
+        if method not in TRAIN_MIX_METHODS:
+            raise ConfigError(f"{where}: train_mix (joint training) is built for {', '.join(TRAIN_MIX_METHODS)}, "
+                              f"not {method}")
+        if self.per_target(method):
+            raise ConfigError(f"{where}: a joint-training run serves every target; per_target must be off")
+        return check_train_mix(mix, source, where)
 
     def lm_group(self, method: str, setting: str, source: str, target: str | None) -> list[str]:
         """The languages of the LM a CLCR run reads (``target``: the run's space, or None in
@@ -441,6 +462,8 @@ class Plan:
             needed = [(exp.source, "train"), (exp.source, "dev")] + [(t, "test") for t in exp.targets]
             if any(self.method_params(exp.method, s).get("train_data") == "target" for s in exp.settings):
                 needed += [(t, "train") for t in exp.targets]  # fine-tuned on the target's own labels
+            needed += [(lang, "train") for s in exp.settings for lang in self.train_mix(exp.method, s, exp.source)
+                       if lang != exp.source]  # joint training: the other languages' train splits
             missing = [f"{lang} {split}" for lang, split in needed if not catalog.has_corpus(task, lang, split)]
             if missing:
                 raise ConfigError(f"experiments: {exp.task} {exp.source} -> {list(exp.targets)} "
@@ -452,6 +475,8 @@ class Plan:
         for exp in self._experiments.values():
             keys.add((exp.task, exp.source, "train"))
             keys.add((exp.task, exp.source, "dev"))
+            for setting in exp.settings:
+                keys.update((exp.task, lang, "train") for lang in self.train_mix(exp.method, setting, exp.source))
             for lang in exp.targets:
                 for split in self.eval_splits(exp.task, lang, catalog):
                     keys.add((exp.task, lang, split))

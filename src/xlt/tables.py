@@ -44,7 +44,15 @@ STATUS_REPORTED_ONLY = "reported only"
 
 LONG_COLUMNS = ["table", "row_index", "row", "column", "column_label", "metric", "stat",
                 "status", "reported", "reported_value", "reported_std", "ours_mean", "ours_std",
-                "n_seeds", "per_seed", "difference", "note"]
+                "n_seeds", "per_seed", "difference",
+                "second_kind", "second_status", "reported_second", "ours_second", "ours_second_std",
+                "second_difference", "note"]
+
+#: What the second number of a cell is (``second.kind`` of a table): ``value``, the number after
+#: "/" ("0.578/0.785": van der Heijden's monolingual half), or ``delta``, a printed change
+#: ("0.723+0.012": scenario B minus scenario A), ours being the second query's score minus
+#: the cell's.
+SECOND_KINDS = ("value", "delta")
 
 
 # --------------------------------------------------------------------------- the table model
@@ -55,6 +63,34 @@ class Column:
     label: str
     kind: str = "value"  # value | text
     query: dict[str, Any] = field(default_factory=dict)
+    # The run of the cell's second number (``Second``), over the table's second query.
+    second_query: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Second:
+    """A table whose cells print two numbers: ``kind`` (SECOND_KINDS) says how the second
+    is read, ``query`` what its run is (over the cell's query; ``"{target}"`` in a value
+    stands for the cell's target: ``source: "{target}"`` is monolingual training)."""
+
+    kind: str
+    query: dict[str, Any] = field(default_factory=dict)
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A paper figure drawn from a table's second numbers (van der Heijden's Figures 3-4:
+    the B - A change per model and language): the rows and columns it shows, and rows whose
+    bar is instead the second run's score minus another table's cell (``baselines``: row
+    label -> {table, row}; English's bar is scenario B minus the monolingual baseline)."""
+
+    id: str
+    caption: str
+    table: str
+    rows: tuple[str, ...]
+    exclude_columns: tuple[str, ...] = ()
+    baselines: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -77,6 +113,7 @@ class Table:
     unit: str = "percent"  # percent | fraction
     defaults: dict[str, Any] = field(default_factory=dict)
     note: str | None = None
+    second: Second | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +122,7 @@ class PaperTables:
     title: str
     tables: tuple[Table, ...]
     path: Path
+    figures: tuple[Figure, ...] = ()
 
 
 #: Per-target overrides a query may carry: {target: value} for the key named.
@@ -107,6 +145,23 @@ def cell_query(table: Table, column: Column, row: Row) -> dict[str, Any]:
     per-target overrides of a single-target cell applied."""
     query = {**table.defaults, **column.query, **row.query}
     return for_target(query, query["target"]) if isinstance(query.get("target"), str) else query
+
+
+def second_query(table: Table, column: Column, row: Row) -> dict[str, Any] | None:
+    """The query of a cell's second number: the cell's ⊕ the table's ``second.query`` ⊕ the
+    column's ``second_query``, ``"{target}"`` replaced by the cell's target; None for a
+    table without second numbers."""
+    if table.second is None:
+        return None
+    query = cell_query(table, column, row)
+    target = query.get("target")
+    for key, value in {**table.second.query, **column.second_query}.items():
+        if isinstance(value, str) and "{target}" in value:
+            if not isinstance(target, str):
+                raise ValueError(f"table {table.id}: second query {key}: {value!r} needs a cell with one target")
+            value = value.replace("{target}", target)
+        query[key] = value
+    return query
 
 
 # --------------------------------------------------------------------------- loading
@@ -162,6 +217,9 @@ def _check_table(raw_table: dict, table_index: int, root: yaml.Node | None, path
         if column["id"] in column_kinds:
             fail(["columns", column_index], f"duplicate column id {column['id']!r}")
         column_kinds[column["id"]] = column.get("kind", "value")
+        if column.get("second_query") and "second" not in raw_table:
+            fail(["columns", column_index, "second_query"],
+                 f"column {column['id']!r} has a second_query and the table no `second:`")
 
     defaults = raw_table.get("defaults", {})
     for row_index, row in enumerate(raw_table["rows"]):
@@ -192,14 +250,24 @@ def _check_table(raw_table: dict, table_index: int, root: yaml.Node | None, path
                 if not in_vocabulary(method, setting):
                     fail(row_path, f"row {row['label']!r}: method {method!r} setting "
                                    f"{setting!r} is not in the vocabulary of docs/contracts.md §7")
+            if "second" in raw_table:
+                second = {**query, **raw_table["second"].get("query", {}), **column.get("second_query", {})}
+                if not in_vocabulary(second.get("method"), second.get("setting")):
+                    fail(row_path, f"row {row['label']!r}: the second number's method {second.get('method')!r} "
+                                   f"setting {second.get('setting')!r} (column {column['id']!r}) is not in the "
+                                   "vocabulary of docs/contracts.md §7")
 
 
 def _build_table(raw: dict) -> Table:
+    second = raw.get("second")
     return Table(
         id=raw["id"], caption=raw["caption"], kind=raw["kind"], unit=raw.get("unit", "percent"),
         defaults=dict(raw.get("defaults", {})), note=raw.get("note"),
+        second=None if second is None else Second(kind=second["kind"], query=dict(second.get("query", {})),
+                                                  label=second.get("label", "")),
         columns=tuple(Column(id=c["id"], label=c["label"], kind=c.get("kind", "value"),
-                             query=dict(c.get("query", {}))) for c in raw["columns"]),
+                             query=dict(c.get("query", {})), second_query=dict(c.get("second_query", {})))
+                      for c in raw["columns"]),
         rows=tuple(Row(label=r["label"], cited=r.get("cited", False),
                        query=dict(r.get("query", {})), reported=dict(r.get("reported", {})),
                        note=r.get("note"), stand_in=r.get("stand_in")) for r in raw["rows"]),
@@ -234,8 +302,34 @@ def load_paper_tables(path: str | Path, schema_path: str | Path | None = None) -
                              f"duplicate table id {raw_table['id']!r}")
         seen_ids.add(raw_table["id"])
         _check_table(raw_table, table_index, root, path)
-    return PaperTables(paper=data["paper"], title=data["title"], path=path,
-                       tables=tuple(_build_table(t) for t in data["tables"]))
+    tables = tuple(_build_table(t) for t in data["tables"])
+    figures = tuple(_build_figure(f, i, tables, root, path) for i, f in enumerate(data.get("figures", [])))
+    return PaperTables(paper=data["paper"], title=data["title"], path=path, tables=tables, figures=figures)
+
+
+def _build_figure(raw: dict, index: int, tables: Sequence[Table], root: yaml.Node | None, path: Path) -> Figure:
+    """A figure entry, checked against the tables it reads (rows by label, columns by id)."""
+    by_id = {t.id: t for t in tables}
+
+    def fail(sub: list[str | int], message: str) -> None:
+        raise InputError(path, _line_at(root, ["figures", index, *sub]), f"figure {raw['id']}: {message}")
+
+    table = by_id.get(raw["table"])
+    if table is None or table.second is None:
+        fail(["table"], f"table {raw['table']!r} is not a table with second numbers of this file")
+    labels = {row.label for row in table.rows}
+    for row in raw["rows"]:
+        if row not in labels:
+            fail(["rows"], f"row {row!r} is not a row of {table.id}")
+    for column in raw.get("exclude_columns", []):
+        if column not in {c.id for c in table.columns}:
+            fail(["exclude_columns"], f"column {column!r} is not a column of {table.id}")
+    for row, base in raw.get("baselines", {}).items():
+        other = by_id.get(base["table"])
+        if row not in labels or other is None or base["row"] not in {r.label for r in other.rows}:
+            fail(["baselines", row], f"baseline {base} of row {row!r} names no row of this file's tables")
+    return Figure(id=raw["id"], caption=raw["caption"], table=table.id, rows=tuple(raw["rows"]),
+                  exclude_columns=tuple(raw.get("exclude_columns", [])), baselines=dict(raw.get("baselines", {})))
 
 
 # --------------------------------------------------------------------------- our numbers
@@ -407,6 +501,8 @@ def render_table(table: Table, results: pd.DataFrame, stats: pd.DataFrame | None
             difference = None
             if ours is not None and ours.value is not None and reported_value is not None:
                 difference = ours.value - reported_value
+            second = _second_cell(table, column, row, printed, ours, status, results, blocked) \
+                if is_value and not row.cited and table.kind == "results" else {}
             records.append({
                 "table": table.id, "row_index": row_index, "row": row.label,
                 "column": column.id, "column_label": column.label,
@@ -420,10 +516,41 @@ def render_table(table: Table, results: pd.DataFrame, stats: pd.DataFrame | None
                 "per_seed": "; ".join(f"seed{seed}={value:.{decimals}f}"
                                       for seed, value in sorted(ours.per_seed.items()))
                 if ours else "",
-                "difference": difference, "note": _row_note(row),
+                "difference": difference, **second, "note": _row_note(row),
             })
     long = pd.DataFrame.from_records(records, columns=LONG_COLUMNS)
     return long.astype({"n_seeds": "Int64"})
+
+
+def _second_cell(table: Table, column: Column, row: Row, printed: reported_cells.Reported | None,
+                 ours: Ours | None, status: str, results: pd.DataFrame,
+                 blocked: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """The second number of a cell (``table.second``): printed, ours and their difference.
+    A ``value`` is looked for only where the paper prints one ("a/b"); a ``delta`` (ours: the
+    second run's score minus the cell's, per seed on the seeds both have) in every cell."""
+    if table.second is None:
+        return {}
+    kind = table.second.kind
+    reported = None if printed is None else (printed.second if kind == "value" else printed.delta)
+    if kind == "value" and reported is None:
+        return {}
+    query = second_query(table, column, row)
+    other = our_result(results, query, table.unit)
+    other_status = _status(table, column, row, query, other, blocked)
+    value = std = None
+    if kind == "delta" and other_status == STATUS_OK and status != STATUS_OK:
+        other_status = status  # a change needs both runs: say what the first one lacks
+    if other_status == STATUS_OK:
+        if kind == "value":
+            value, std = other.value, other.std
+        else:
+            value = other.value - ours.value
+            shared = sorted(set(other.per_seed) & set(ours.per_seed))
+            changes = pd.Series([other.per_seed[s] - ours.per_seed[s] for s in shared], dtype=float)
+            std = _sample_std(changes)
+    return {"second_kind": kind, "second_status": other_status, "reported_second": reported,
+            "ours_second": value, "ours_second_std": std,
+            "second_difference": None if value is None or reported is None else value - reported}
 
 
 def _is_number(value: Any) -> bool:
@@ -443,6 +570,24 @@ def _ours_text(cell: pd.Series, decimals: int) -> str:
     return text
 
 
+def _is_blank(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+
+
+def _second_text(cell: pd.Series, decimals: int) -> str:
+    """Our second number after the first, as the paper prints it: " / b" (a value), " +d"
+    (a change); its status where it has no number."""
+    kind = cell["second_kind"]
+    if _is_blank(kind):
+        return ""
+    if cell["second_status"] != STATUS_OK:
+        return f" / {cell['second_status']}" if kind == "value" else f" (change: {cell['second_status']})"
+    std = f" ± {cell['ours_second_std']:.{decimals}f}" if _is_number(cell["ours_second_std"]) else ""
+    if kind == "value":
+        return f" / {cell['ours_second']:.{decimals}f}{std}"
+    return f" {cell['ours_second']:+.{decimals}f}{std}"
+
+
 def wide_table(table: Table, long: pd.DataFrame, texts: dict[str, dict[str, str]] | None = None) -> pd.DataFrame:
     """One line per table row: label, then per column reported / ours / diff, then the note.
     ``texts``: our text cells of a ``kind: text`` table (row label -> column id -> text, e.g.
@@ -458,9 +603,11 @@ def wide_table(table: Table, long: pd.DataFrame, texts: dict[str, dict[str, str]
                     line[f"{column.label} ours"] = texts.get(line["row"], {}).get(column.id, "")
                 continue
             line[f"{column.label} reported"] = cell["reported"]
-            line[f"{column.label} ours"] = _ours_text(cell, decimals)
-            line[f"{column.label} diff"] = f"{cell['difference']:+.{decimals}f}" \
-                if _is_number(cell["difference"]) else ""
+            line[f"{column.label} ours"] = _ours_text(cell, decimals) + _second_text(cell, decimals)
+            diffs = [f"{cell[key]:+.{decimals}f}" if _is_number(cell[key]) else ""
+                     for key in ("difference", "second_difference")]
+            line[f"{column.label} diff"] = diffs[0] if _is_blank(cell["second_kind"]) \
+                else " / ".join(d or "·" for d in diffs) if any(diffs) else ""
         line["note"] = cells["note"].iloc[0]
         lines.append(line)
     return pd.DataFrame(lines)
@@ -545,7 +692,29 @@ def write_paper_tables(paper_yaml: str | Path, results_csvs: Sequence[str | Path
                    path=fig_dir / f"{paper.paper}_{table.id}.png", unit=table.unit,
                    footnote=provenance)
         rendered[table.id] = long
+    for figure in paper.figures:
+        write_figure(paper, figure, rendered, out_dir, fig_dir, provenance)
     return rendered
+
+
+def write_figure(paper: PaperTables, figure: Figure, rendered: dict[str, pd.DataFrame], out_dir: Path,
+                 fig_dir: Path, provenance: str = "") -> pd.DataFrame:
+    """One change figure (:class:`Figure`): its bars as <out_dir>/<id>.csv (paper and ours per
+    row and model) and the chart <fig_dir>/<paper>_<id>.png."""
+    from xlt.figures import figure_changes, plot_changes
+
+    table = next(t for t in paper.tables if t.id == figure.table)
+    columns = [(c.id, c.label) for c in table.columns if c.kind == "value" and c.id not in figure.exclude_columns]
+    baselines = {row: rendered[base["table"]][rendered[base["table"]]["row"] == base["row"]]
+                 for row, base in figure.baselines.items()}
+    bars = figure_changes(rendered[table.id], figure.rows, columns, baselines)
+    with atomic_path(out_dir / f"{figure.id}.csv") as tmp:
+        bars.assign(plan=provenance).to_csv(tmp, index=False)
+    metric = "score" if table.kind != "results" else "change"
+    plot_changes(bars, title=f"{paper.paper} {figure.id}: {figure.caption}",
+                 path=fig_dir / f"{paper.paper}_{figure.id}.png",
+                 ylabel=f"{metric} ({table.unit})", footnote=provenance)
+    return bars
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -221,6 +221,11 @@ def train_inputs(wildcards):
     elif PLAN.word_embeddings(wildcards.method, wildcards.setting) == "subword":
         # van der Heijden's BPE / LASER embedders: the sentence encoder whose pieces they read.
         files.update(laser_files())
+    for lang in PLAN.train_mix(wildcards.method, wildcards.setting, exp.source):
+        # Joint training (van der Heijden's Table 3): the other languages' training tables, a
+        # share of each drawn by the method (xlt.methods.training_mix).
+        if lang != exp.source:
+            files[f"mix_train_{lang}"] = data_table(exp.task, lang, "train")
     if params.get("lm"):
         # MLMA / MLM: the frozen LM whose states are the tagger's word input, and, for the
         # multi-source runs, the co-sources' training tables (each read in its language).
@@ -332,6 +337,7 @@ def run_blockers(run, target):
     keys += [(run.task, target, split) for split in PLAN.eval_splits(run.task, target, CATALOG)]
     if reads_target_train(run.method, run.setting, target):
         keys.append((run.task, run.space, "train"))
+    keys += [(run.task, lang, "train") for lang in PLAN.train_mix(run.method, run.setting, run.source)]
     return sorted({rid for key in keys for rid in missing_manual(*key)})
 
 
@@ -379,11 +385,13 @@ def stats_tables():
 def paper_table_files(paper):
     from xlt.tables import load_paper_tables
 
-    ids = [t.id for t in load_paper_tables(f"{config['tables_dir']}/{paper}.yaml").tables]
+    tables = load_paper_tables(f"{config['tables_dir']}/{paper}.yaml")
+    ids = [t.id for t in tables.tables]
+    figures = [f.id for f in tables.figures]  # the paper's figures (bars as CSV, the chart)
     return {
-        "csv": [f"results/tables/{paper}/{i}.csv" for i in ids],
+        "csv": [f"results/tables/{paper}/{i}.csv" for i in ids + figures],
         "md": [f"results/tables/{paper}/{i}.md" for i in ids],
-        "png": [f"results/figures/{paper}_{i}.png" for i in ids],
+        "png": [f"results/figures/{paper}_{i}.png" for i in ids + figures],
     }
 
 

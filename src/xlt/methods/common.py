@@ -239,7 +239,8 @@ def train_model(spec: RunSpec, build: Callable[[RunSpec, tuple, tuple], Tagger],
         "n_params": int(tagger.n_params),
         "n_params_excl_word_embeddings": int(tagger.n_params_excl_word_embeddings),
         # What a method decided while training (Cross-Augmented: its base run, each round's draw).
-        **({"method_log": tagger.method_log()} if hasattr(tagger, "method_log") else {}),
+        # (a method with nothing to record this run returns an empty log: left out)
+        **({"method_log": decided} if (decided := getattr(tagger, "method_log", dict)()) else {}),
         "config": {"task": spec.task_config, "hparams": spec.hparams, "max_sentences": spec.max_sentences},
         "versions": package_versions(),
         "inputs": input_hashes([spec.train, spec.source_dev, *spec.inputs.values()]),

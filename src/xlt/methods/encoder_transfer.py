@@ -21,6 +21,7 @@ from xlt.device import pick_device
 from xlt.encoders import resolve_encoder
 from xlt.fetch import mirror_dirs
 from xlt.methods.common import RunSpec, label_inventory
+from xlt.methods.training_mix import mix_summary, mixed_training_data
 from xlt.models.encoder_tagger import EncoderTagger
 from xlt.tagging import bio_allowed_transitions
 from xlt.training import OnUpdate
@@ -55,6 +56,7 @@ class EncoderTransferTagger:
             autocast=hp.get("autocast"),
         ).to(self.device)
         self.windows: list = []
+        self.training_mix: dict[str, int] | None = None  # joint training: sentences per language
 
     @classmethod
     def from_training_data(cls, spec: RunSpec, train: tuple) -> EncoderTransferTagger:
@@ -90,6 +92,10 @@ class EncoderTransferTagger:
     def batch_loss(self, batch) -> torch.Tensor:
         """Cross-entropy on the gold labels of the first subwords (a student overrides it)."""
         return self.model.loss(batch)
+
+    def method_log(self) -> dict:
+        """What the run's training recorded: its joint-training mix, if any."""
+        return {"training_mix": self.training_mix} if self.training_mix else {}
 
     def state(self) -> dict:
         """What rebuilds this model besides its hyperparameters: the label vocabulary, and the
@@ -133,7 +139,13 @@ class EncoderTransferTagger:
 
 
 def build(spec: RunSpec, train: tuple, source_dev: tuple) -> EncoderTransferTagger:
-    return EncoderTransferTagger.from_training_data(spec, train)
+    # Joint training (train_mix): the encoder reads every language alike, so the mixed
+    # sentences are simply its training set.
+    tokens, tags, ids, langs = mixed_training_data(spec, train)
+    tagger = EncoderTransferTagger.from_training_data(spec, (tokens, tags, ids))
+    if spec.hparams.get("train_mix") is not None:
+        tagger.training_mix = mix_summary(langs)
+    return tagger
 
 
 def rebuild(spec: RunSpec, state: dict) -> EncoderTransferTagger:

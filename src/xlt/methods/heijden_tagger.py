@@ -22,6 +22,13 @@ trained with the tagger. Words are normalised as the encoder's text (Moses punct
 normalisation, lower case), as the paper applies "only punctuation normalization and lower
 casing".
 
+Joint training (Table 3; setting ``train_mix``, :mod:`xlt.methods.training_mix`): the subword
+models train on a share of several languages' training sets (scenario A: a quarter of each
+of en, nl, de, es; B: all of English and the same quarters), each sentence read through the
+encoder in its own language, and are scored on every target like a zero-shot run. The MUSE
+embedder reads one language's vectors in training and is not trained jointly (nor is it in
+the paper's Table 3).
+
 Training as the paper's baselines: Adam 1e-3 with L2 1e-3, dropout 0.25 between embedder
 and tagger and 0.15 inside it, 15 epochs, early stopping on the source dev set
 (``patience``). The LASER models and LSTM No Pretraining train with the 1cycle policy
@@ -47,6 +54,7 @@ from xlt.lms.laser.features import PieceStateStore, encode_tagged_sentence
 from xlt.lms.laser.model import LaserEncoder
 from xlt.methods.bilstm_tagger import source_vector_table, target_vector_table
 from xlt.methods.common import RunSpec, make_optimizer, to_training_scheme
+from xlt.methods.training_mix import mix_summary, mixed_training_data
 from xlt.methods.word_tagger import WordTagger, training_labels
 from xlt.models.transformer_crf import TransformerCRF
 from xlt.models.word_embedders import BPEGRU, BPEBagOfWords, PieceStateWords
@@ -96,6 +104,11 @@ def _check(spec: RunSpec) -> None:
             raise ConfigError(f"{where}: embedder {embedder} reads words as subword pieces (word_embeddings: subword)")
         if "laser" not in spec.inputs:
             raise ConfigError(f"{where}: embedder {embedder} needs input 'laser' (the sentence encoder's manifest)")
+    if spec.hparams.get("train_mix") is not None and embedder in WORD_EMBEDDERS:
+        # Table 3 trains the subword models and BERT jointly; a MUSE run reads one
+        # language's vectors in training.
+        raise ConfigError(f"{where}: joint training (train_mix) reads words as subword pieces, "
+                          f"not through {embedder} vectors")
     if spec.hparams.get("schedule", "constant") not in SCHEDULES:
         raise ConfigError(f"{where}: schedule must be one of {list(SCHEDULES)}")
 
@@ -220,16 +233,21 @@ class PieceTagger(WordTagger):
         self.scheduler = None
         self.train_ids: list[tuple] = []
         self.train_tag_ids: list[list[int]] = []
+        self.training_mix: dict[str, int] | None = None
 
     @classmethod
     def from_training_data(cls, spec: RunSpec, train: tuple, source_dev: tuple) -> PieceTagger:
-        tokens, tags, _ = train
+        # One language (the source), or a joint-training mix, each sentence read in its own.
+        tokens, tags, _, langs = mixed_training_data(spec, train)
         train_tags, labels = training_labels(spec, tags)
         tagger = cls(spec, labels)
         if tagger.store is not None:
-            tagger.store.add(tagger.lang, tokens)
+            for lang in dict.fromkeys(langs):
+                tagger.store.add(lang, [s for s, x in zip(tokens, langs) if x == lang])
             tagger._sync()
-        tagger._set_training_data(tokens, train_tags)
+        tagger._set_training_data(tokens, train_tags, langs)
+        if spec.hparams.get("train_mix") is not None:
+            tagger.training_mix = mix_summary(langs)
         log.info("embedder %s over %s (%s); %d labels; %d parameters (%d trainable)", spec.hparams["embedder"],
                  spec.inputs["laser"], tagger.encoder_manifest.get("kind"), len(tagger.labels), tagger.n_params,
                  tagger.n_params_excl_word_embeddings)
@@ -247,6 +265,10 @@ class PieceTagger(WordTagger):
     def state(self) -> dict:
         return {"labels": self.labels.to_dict(), "encoder_sha256": self.encoder_manifest["weights"]["sha256"]}
 
+    def method_log(self) -> dict:
+        """What the run's training recorded: its joint-training mix (sentences per language)."""
+        return {"training_mix": self.training_mix} if self.training_mix else {}
+
     @property
     def n_params(self) -> int:
         return sum(p.numel() for p in self.model.parameters())
@@ -259,10 +281,13 @@ class PieceTagger(WordTagger):
     def _sync(self) -> None:
         self.model.embedder.set_states(self.store.matrix)
 
-    def _encode(self, sentence: Sequence[str]) -> tuple[list[int], list[int]]:
+    def _encode_in(self, lang: str, sentence: Sequence[str]) -> tuple[list[int], list[int]]:
         if self.store is not None:
-            return self.store.rows(self.lang, sentence)
-        return encode_tagged_sentence(self.tokenizer, self.lang, sentence)
+            return self.store.rows(lang, sentence)
+        return encode_tagged_sentence(self.tokenizer, lang, sentence)
+
+    def _encode(self, sentence: Sequence[str]) -> tuple[list[int], list[int]]:
+        return self._encode_in(self.lang, sentence)
 
     def _batch(self, encoded: list[tuple], tag_ids: list[list[int]] | None = None) -> PieceBatch:
         return make_piece_batch([p for p, _ in encoded], [o for _, o in encoded], tag_ids).to(self.device)

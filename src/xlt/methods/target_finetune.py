@@ -20,26 +20,18 @@ training table as the run's training data (``train_data: target``) and the start
 from __future__ import annotations
 
 import logging
-import random
 
 import torch
 
 from xlt.errors import ConfigError
 from xlt.methods.common import RunSpec, label_inventory, load_start_weights
 from xlt.methods.encoder_transfer import MAX_GRAD_NORM, EncoderTransferTagger, rebuild  # noqa: F401  (rebuild: same model)
+from xlt.methods.training_mix import sample_indices
 from xlt.optim import make_inner_optimizer
 from xlt.training import OnUpdate
 from xlt.vocab import Vocab
 
 log = logging.getLogger("xlt.methods.target_finetune")
-
-
-def sample_indices(n: int, fraction: float, seed: int) -> list[int]:
-    """A seeded random ``fraction`` of ``n`` sentences (at least one), in corpus order."""
-    if not 0 < fraction <= 1:
-        raise ConfigError(f"target_fraction must be in (0, 1], got {fraction}")
-    k = max(1, round(fraction * n))
-    return sorted(random.Random(seed).sample(range(n), k))
 
 
 class TargetFinetuneTagger(EncoderTransferTagger):

@@ -36,9 +36,17 @@ class WordTagger:
     def _after_update(self) -> None:
         """Called after each optimizer update (a per-update schedule steps here)."""
 
-    def _set_training_data(self, tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]]) -> None:
-        """Encode the training sentences and their (training-scheme) tags once."""
-        self.train_ids = [self._encode(s) for s in tokens]
+    def _encode_in(self, lang: str, sentence: Sequence[str]) -> tuple:
+        """A sentence of language ``lang`` encoded (a language-aware tagger overrides this;
+        training of one language, the source, reads through ``_encode``)."""
+        return self._encode(sentence)
+
+    def _set_training_data(self, tokens: Sequence[Sequence[str]], tags: Sequence[Sequence[str]],
+                           langs: Sequence[str] | None = None) -> None:
+        """Encode the training sentences (each in its language, ``langs``, for a joint-training
+        mix) and their (training-scheme) tags once."""
+        self.train_ids = [self._encode(s) if langs is None else self._encode_in(lang, s)
+                          for s, lang in zip(tokens, langs or [None] * len(tokens))]
         self.train_tag_ids = [self.labels.encode(t) for t in tags]
 
     def train_epoch(self, epoch: int, on_update: OnUpdate) -> float:

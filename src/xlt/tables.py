@@ -710,10 +710,9 @@ def write_figure(paper: PaperTables, figure: Figure, rendered: dict[str, pd.Data
     bars = figure_changes(rendered[table.id], figure.rows, columns, baselines)
     with atomic_path(out_dir / f"{figure.id}.csv") as tmp:
         bars.assign(plan=provenance).to_csv(tmp, index=False)
-    metric = "score" if table.kind != "results" else "change"
     plot_changes(bars, title=f"{paper.paper} {figure.id}: {figure.caption}",
                  path=fig_dir / f"{paper.paper}_{figure.id}.png",
-                 ylabel=f"{metric} ({table.unit})", footnote=provenance)
+                 ylabel=f"change ({table.unit})", footnote=provenance)
     return bars
 
 

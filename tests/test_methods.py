@@ -260,6 +260,39 @@ def test_evaluation_every_n_updates_matches_a_brute_force_loop(spec, tables, tmp
     assert all(torch.equal(weights[k], expected[k]) for k in weights)
 
 
+def test_consecutive_decreases_stop_after_patience_falls_in_a_row_and_not_on_a_flat_score():
+    """van der Heijden et al.: "early stopping after two rounds of consecutive decreased
+    performance". A flat 0.0 (an entity F1 before the first entity is found) is no decrease,
+    so it never ends a run; 40, 35, 30 (two decreases in a row) does, after the third epoch."""
+    from xlt.training import EvalSet, fit
+
+    dev = EvalSet("en", "dev", [["w"] * 100], [["X"] * 100], ["s0"])
+
+    def run(accuracy, patience=2):
+        class Scripted:
+            def __init__(self):
+                self.model, self.epoch = torch.nn.Linear(1, 1), 0
+
+            def train_epoch(self, epoch, on_update):
+                self.epoch = epoch
+                on_update(0.0)
+                return 0.0
+
+            def predict(self, sentences):
+                right = accuracy[self.epoch - 1]
+                return [["X"] * right + ["Y"] * (100 - right)]
+
+        return fit(Scripted(), kind="pos", source_dev=dev, epochs=len(accuracy), eval_every=None,
+                   save=lambda n, w: None, patience=patience, stopping="consecutive_decreases")
+
+    flat = run([0, 0, 0, 0, 0, 20])
+    assert len(flat) == 6 and not any(e.get("early_stop") for e in flat)
+    falling = run([10, 40, 35, 30, 50, 60])
+    assert [e["epoch"] for e in falling] == [1, 2, 3, 4] and falling[-1]["early_stop"]
+    # One decrease followed by gains is no streak, whatever the patience.
+    assert len(run([40, 35, 36, 37, 38], patience=3)) == 5
+
+
 @pytest.mark.parametrize("eval_every", [None, 1])
 def test_early_stopping_stops_patience_epochs_after_the_best_source_dev_score(eval_every):
     """Bao et al.'s early stopping: source-dev accuracy 50, 60, 55, 58, 59, 70, ... with
@@ -293,6 +326,13 @@ def test_early_stopping_stops_patience_epochs_after_the_best_source_dev_score(ev
     assert len(full) == 7 and not any(e.get("early_stop") for e in full)
     with pytest.raises(ValueError, match="patience"):
         fit(Scripted(), kind="pos", source_dev=dev, epochs=2, eval_every=None, save=lambda n, w: None, patience=0)
+    # van der Heijden et al.'s rule: two consecutive decreases (60 -> 55 is one, 55 -> 58 ends
+    # the streak); 50, 60, 55, 58, 59, 70, 10 never falls twice in a row: every epoch runs.
+    assert len(fit(Scripted(), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
+                   save=lambda n, w: None, patience=2, stopping="consecutive_decreases")) == 7
+    with pytest.raises(ValueError, match="stopping"):
+        fit(Scripted(), kind="pos", source_dev=dev, epochs=2, eval_every=None, save=lambda n, w: None,
+            patience=2, stopping="no_gain")
     # eval_every "end" (UniTrans: the last model, no dev set): one point, the final weights.
     saved.clear()
     final = fit(Scripted(), kind="pos", source_dev=dev, epochs=7, eval_every="end",
@@ -650,6 +690,21 @@ def test_augmented_model_with_a_zero_target_encoder_predicts_as_its_source_model
                                   inputs={"target_vectors": space["target_vectors"], "test": tables[("es", "test")]})
     load(tagger.base["checkpoint"])
     assert base.predict(sentences) == ours
+    # Scoring builds no optimizer (a torch optimizer's first construction imports TorchDynamo).
+    assert "optimizer" not in vars(base)
+
+
+def test_seed_everything_turns_on_deterministic_algorithms_without_importing_inductor():
+    """The job set-up asks for deterministic algorithms (warn only) without the 1.5 s import
+    of TorchInductor / TorchDynamo that ``torch.use_deterministic_algorithms`` makes."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch; from xlt.methods.common import seed_everything; seed_everything(3, 1); "
+            "print(torch.are_deterministic_algorithms_enabled(), "
+            "torch.is_deterministic_algorithms_warn_only_enabled(), 'torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "True", "False"]
 
 
 HEIJDEN = {"embedder": "muse", "word_embeddings": "aligned", "alignment": "unsupervised", "hidden": 8, "heads": 2,

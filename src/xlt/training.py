@@ -34,6 +34,13 @@ from xlt.evaluate import primary_metric, score
 log = logging.getLogger("xlt.training")
 
 SELECTIONS = ("src_dev", "tgt_dev", "last", "tgt_test")
+#: Early-stopping rules (``fit``'s ``stopping``): ``since_best``, P epochs after the best
+#: source-dev score (Bao et al.: "no improvement for 3 epochs"); ``consecutive_decreases``,
+#: P evaluation points in a row each scoring below the one before (van der Heijden et al.:
+#: "two rounds of consecutive decreased performance", Prechelt's UP criterion). A flat
+#: score (e.g. an entity F1 of 0.0 in the first epochs) ends a run under the first, never
+#: under the second.
+STOPPING_RULES = ("since_best", "consecutive_decreases")
 DEFAULT_SELECTIONS = ("src_dev", "tgt_dev", "last")
 
 OnUpdate = Callable[[float], None]
@@ -72,6 +79,7 @@ def fit(
     eval_every: int | str | None,
     save: Callable[[str, Snapshot], None],
     patience: int | None = None,
+    stopping: str = "since_best",
 ) -> list[dict]:
     """Train for ``epochs``; at each evaluation point score ``source_dev`` and ``save`` the
     trainable weights. Returns the trace: one entry per evaluation point (its checkpoint name,
@@ -81,9 +89,11 @@ def fit(
     N updates, plus the end of training, so the last checkpoint is always the final weights;
     with "end" the end of training is the only one (UniTrans keeps the last model and reads no
     dev set: scoring and saving every epoch would be work no table uses).
-    ``patience`` = P stops training early at the end of the first epoch that comes P epochs
-    after the best source-dev score so far (Bao et al.: "early stopping when there is no
-    improvement for 3 epochs"); the checkpoints kept until then stay selectable.
+    ``patience`` = P stops training early at the end of an epoch by the ``stopping`` rule
+    (:data:`STOPPING_RULES`): by default the first epoch that comes P epochs after the best
+    source-dev score so far (Bao et al.: "early stopping when there is no improvement for 3
+    epochs"); with ``consecutive_decreases`` the first after P evaluation points in a row
+    that each scored below the previous one. The checkpoints kept until then stay selectable.
     """
     at_end_only = eval_every == "end"
     if at_end_only:
@@ -126,17 +136,19 @@ def fit(
 
     if patience is not None and patience < 1:
         raise ValueError(f"patience must be a positive number of epochs or null, got {patience}")
+    if stopping not in STOPPING_RULES:
+        raise ValueError(f"stopping must be one of {list(STOPPING_RULES)}, got {stopping!r}")
     for epoch in range(1, epochs + 1):
         state["epoch"] = epoch
         tagger.train_epoch(epoch, on_update)
         if eval_every is None and (not at_end_only or epoch == epochs):
             evaluate()
         stop = (patience is not None and epoch < epochs and bool(trace)
-                and epoch - _best_epoch(trace, _dev_key(source_dev)) >= patience)
+                and _should_stop(trace, _dev_key(source_dev), epoch, patience, stopping))
         if eval_every is not None and (epoch == epochs or stop) and (not trace or trace[-1]["step"] != state["step"]):
             evaluate()  # the last checkpoint is always the final weights
         if stop:
-            log.info("early stop after epoch %d: no source-dev improvement for %d epochs", epoch, patience)
+            log.info("early stop after epoch %d (%s, patience %d)", epoch, stopping, patience)
             trace[-1]["early_stop"] = True
             break
     return trace
@@ -144,6 +156,13 @@ def fit(
 
 def _dev_key(source_dev: EvalSet) -> str:
     return f"{source_dev.lang}.dev"
+
+
+def _should_stop(trace: list[dict], key: str, epoch: int, patience: int, stopping: str) -> bool:
+    if stopping == "since_best":
+        return epoch - _best_epoch(trace, key) >= patience
+    scores = [entry["scores"][key] for entry in trace[-(patience + 1):]]
+    return len(scores) == patience + 1 and all(later < earlier for earlier, later in zip(scores, scores[1:]))
 
 
 def _best_epoch(trace: list[dict], key: str) -> int:

@@ -30,7 +30,7 @@ from xlt.batching import make_bilstm_batch
 from xlt.checkpoints import Snapshot, count_parameters
 from xlt.device import pick_device
 from xlt.errors import ConfigError
-from xlt.methods.common import RunSpec, label_inventory, load_sentences, make_optimizer, to_training_scheme
+from xlt.methods.common import RunSpec, label_inventory, load_sentences, to_training_scheme
 from xlt.models.bilstm_crf import BiLSTMCRF
 from xlt.vectors.lookup import coverage, encode_word, vector_table
 from xlt.methods.word_tagger import WordTagger
@@ -81,7 +81,6 @@ class BiLSTMCRFTagger(WordTagger):
             shared_lstm=bool(hp.get("shared_lstm", False)),
         ).to(self.device)
         self.own_words = own_words
-        self.optimizer = make_optimizer(hp, [p for p in self.model.parameters() if p.requires_grad])
         self.train_ids: list[tuple] = []
         self.train_tag_ids: list[list[int]] = []
 

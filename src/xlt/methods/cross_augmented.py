@@ -138,7 +138,9 @@ class CrossAugmentedTagger:
         )
         self.model = AugmentedBiLSTMCRF(source, int(architecture["hidden"]), int(architecture["char_hidden"]),
                                         shared).to(self.device)
-        self.optimizer = make_optimizer(hp, [p for p in self.model.parameters() if p.requires_grad])
+        # The optimizer is made by ``build`` once the model is final (its character table may
+        # grow), never for an evaluation job (a torch optimizer imports TorchDynamo, 1.5 s).
+        self.optimizer: torch.optim.Optimizer | None = None
         self.source_train: list[tuple] = []
         self.source_tags: list[list[int]] = []
         self.target_train: list[tuple] = []

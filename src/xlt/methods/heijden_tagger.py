@@ -30,8 +30,8 @@ embedder reads one language's vectors in training and is not trained jointly (no
 the paper's Table 3).
 
 Training as the paper's baselines: Adam 1e-3 with L2 1e-3, dropout 0.25 between embedder
-and tagger and 0.15 inside it, 15 epochs, early stopping on the source dev set
-(``patience``). The LASER models and LSTM No Pretraining train with the 1cycle policy
+and tagger and 0.15 inside it, 15 epochs, early stopping on the source dev set after two
+consecutive decreases (``patience``, ``stopping: consecutive_decreases``). The LASER models and LSTM No Pretraining train with the 1cycle policy
 (``schedule: one_cycle``: SGD with momentum, Smith 2018; ``torch.optim.lr_scheduler.OneCycleLR``
 over the run's updates); the paper tunes their dropout and L2 by Bayesian optimisation and
 gives no values: the config fixes them.
@@ -53,7 +53,7 @@ from xlt.lms.laser.artifact import load_encoder
 from xlt.lms.laser.features import PieceStateStore, encode_tagged_sentence
 from xlt.lms.laser.model import LaserEncoder
 from xlt.methods.bilstm_tagger import source_vector_table, target_vector_table
-from xlt.methods.common import RunSpec, make_optimizer, to_training_scheme
+from xlt.methods.common import RunSpec, to_training_scheme
 from xlt.methods.training_mix import mix_summary, mixed_training_data
 from xlt.methods.word_tagger import WordTagger, training_labels
 from xlt.models.transformer_crf import TransformerCRF
@@ -122,7 +122,6 @@ class HeijdenTagger(WordTagger):
         self.words, self.labels = words, labels
         self.device = pick_device(bool(spec.extra.get("prefer_gpu", True)))
         self.model = WordVectorTransformerCRF(vectors, len(labels), self.hp).to(self.device)
-        self.optimizer = make_optimizer(self.hp, [p for p in self.model.parameters() if p.requires_grad])
         self.train_ids: list[tuple] = []
         self.train_tag_ids: list[list[int]] = []
 
@@ -228,8 +227,6 @@ class PieceTagger(WordTagger):
             self.store = PieceStateStore(encoder.to(self.device), self.tokenizer, laser_layers(self.hp, encoder),
                                          int(self.hp["feature_batch_size"]), self.device)
         self.model = PieceTransformerCRF(make_embedder(self.hp, encoder), len(labels), self.hp).to(self.device)
-        trainable = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = make_optimizer(self.hp, trainable)
         self.scheduler = None
         self.train_ids: list[tuple] = []
         self.train_tag_ids: list[list[int]] = []

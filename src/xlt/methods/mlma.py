@@ -30,7 +30,7 @@ from xlt.errors import ConfigError
 from xlt.lms.artifact import load_lm
 from xlt.lms.features import FeatureStore
 from xlt.methods.bilstm_tagger import decayed_learning_rate
-from xlt.methods.common import RunSpec, label_inventory, load_sentences, make_optimizer, to_training_scheme
+from xlt.methods.common import RunSpec, label_inventory, load_sentences, to_training_scheme
 from xlt.methods.word_tagger import WordTagger
 from xlt.models.clcr import CLCRBiLSTMCRF
 from xlt.vocab import Vocab
@@ -66,7 +66,6 @@ class CLCRTagger(WordTagger):
             char_dim=int(hp["char_dim"]), char_hidden=int(hp["char_hidden"]), hidden=int(hp["hidden"]),
             dropout=float(hp["dropout"]), use_char=self.use_char,
         ).to(self.device)
-        self.optimizer = make_optimizer(hp, [p for p in self.model.parameters() if p.requires_grad])
         self.train_ids: list[tuple] = []
         self.train_tag_ids: list[list[int]] = []
 

@@ -453,7 +453,8 @@ def used_mappings():
             if PLAN.word_embeddings(exp.method, setting) == "aligned":
                 mode = PLAN.alignment(exp.method, setting)
                 if mode != "published":  # published aligned vectors are downloaded, not mapped
-                    used += [(mode, target, exp.source) for target in exp.targets if target != exp.source]
+                    used += [(mode, target, exp.source) for target in PLAN.setting_targets(exp, setting)
+                             if target != exp.source]
     return used + lm_init_mappings()
 
 

@@ -38,6 +38,21 @@ def test_bpe_gives_every_word_pieces_with_their_owner():
 
 
 # ---------------------------------------------------------------- bitext
+def test_bpe_training_is_the_same_in_every_process():
+    """Same text, same vocabulary: learnt in three fresh processes (each with its own
+    hash-map seeds, the source of the `tokenizers` trainer's disorder with a subword prefix)."""
+    import subprocess
+    import sys
+
+    code = ("import random; from xlt.lms.laser.preprocess import learn_bpe; rng = random.Random(0); "
+            "words = [''.join(rng.choice('abcdefgh') for _ in range(rng.randint(2, 9))) for _ in range(400)]; "
+            "sentences = [[rng.choice(words) for _ in range(12)] for _ in range(300)]; "
+            "print(learn_bpe(sentences, vocab_size=200, min_frequency=2).to_str())")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+            for _ in range(3)}
+    assert len(runs) == 1
+
+
 def _write(path, lines):
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
     return path

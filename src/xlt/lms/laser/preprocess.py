@@ -55,12 +55,18 @@ def normalize_line(line: str, lang: str) -> list[str]:
 
 
 def learn_bpe(sentences: Iterable[Sequence[str]], vocab_size: int, min_frequency: int = 2) -> Tokenizer:
-    """A BPE vocabulary of ``vocab_size`` units (specials included) over normalised words."""
-    tokenizer = Tokenizer(models.BPE(unk_token=UNK, continuing_subword_prefix="##"))
+    """A BPE vocabulary of ``vocab_size`` units (specials included) over normalised words.
+
+    No continuing-subword prefix (fastBPE's "@@", WordPiece's "##"): with one, the `tokenizers`
+    trainer numbers the prefixed units in hash-map order, which changes from process to process
+    and breaks ties between equally frequent merges differently (huggingface/tokenizers#1794;
+    measured here: three runs on the same text, three vocabularies). Without it the units are
+    numbered from the sorted alphabet and training is deterministic; a unit's word is known
+    anyway (``encode_words`` returns each piece's word)."""
+    tokenizer = Tokenizer(models.BPE(unk_token=UNK))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency,
-                                  special_tokens=list(SPECIALS), continuing_subword_prefix="##",
-                                  show_progress=False)
+                                  special_tokens=list(SPECIALS), show_progress=False)
     tokenizer.train_from_iterator((" ".join(s) for s in sentences), trainer=trainer)
     for index, token in enumerate(SPECIALS):
         if tokenizer.token_to_id(token) != index:

@@ -197,6 +197,12 @@ def test_figure_bars_are_the_change_and_english_is_b_minus_its_monolingual_score
     assert pd.isna(laser.loc["NER Dutch", "ours"])
     assert (tmp_path / "heijden2019_multilingual_embeddings_figure3.png").stat().st_size > 0
     assert (tmp_path / "figure3.csv").is_file()
+    # A plan with Table 2's English model and no joint runs (the default plan): no bar of ours,
+    # the paper's still drawn.
+    only_table2 = _results([("en", "heijden_tagger", "laser_top", 1, "en", 80.0)])
+    rendered = {i: tables.render_table(t, only_table2, None) for i, t in by_id.items() if t.kind == "results"}
+    bars = tables.write_figure(paper, figure, rendered, tmp_path, tmp_path)
+    assert bars["ours"].isna().all() and bars["reported"].notna().any()
 
 
 def test_a_figure_naming_an_unknown_row_is_refused_with_its_line(tmp_path):

@@ -113,8 +113,11 @@ def figure_changes(long: pd.DataFrame, rows: Sequence[str], columns: Sequence[tu
                 base = base.iloc[0] if not base.empty else None
                 reported = (cell["reported_value"] + cell["reported_second"] - base["reported_value"]
                             if base is not None else np.nan)
+                # Ours only where both runs of the cell and the baseline were scored (a plan
+                # may run Table 2's English model and not Table 3's joint ones).
                 ours = (cell["ours_mean"] + cell["ours_second"] - base["ours_mean"]
-                        if base is not None and base["status"] == "ok" else np.nan)
+                        if base is not None and base["status"] == "ok" and cell["status"] == "ok"
+                        and cell["second_status"] == "ok" else np.nan)
             records.append({"row": row, "column": column, "column_label": label,
                             "reported": pd.to_numeric(reported, errors="coerce"),
                             "ours": pd.to_numeric(ours, errors="coerce")})

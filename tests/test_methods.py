@@ -260,6 +260,23 @@ def test_evaluation_every_n_updates_matches_a_brute_force_loop(spec, tables, tmp
     assert all(torch.equal(weights[k], expected[k]) for k in weights)
 
 
+class _ScriptedTagger:
+    """A tagger whose source-dev accuracy after epoch e is ``accuracy[e - 1]`` (one update
+    per epoch; its predictions are right on that many of 100 tokens)."""
+
+    def __init__(self, accuracy):
+        self.model, self.epoch, self.accuracy = torch.nn.Linear(1, 1), 0, accuracy
+
+    def train_epoch(self, epoch, on_update):
+        self.epoch = epoch
+        on_update(0.0)
+        return 0.0
+
+    def predict(self, sentences):
+        right = self.accuracy[self.epoch - 1]
+        return [["X"] * right + ["Y"] * (100 - right)]
+
+
 def test_consecutive_decreases_stop_after_patience_falls_in_a_row_and_not_on_a_flat_score():
     """van der Heijden et al.: "early stopping after two rounds of consecutive decreased
     performance". A flat 0.0 (an entity F1 before the first entity is found) is no decrease,
@@ -269,20 +286,7 @@ def test_consecutive_decreases_stop_after_patience_falls_in_a_row_and_not_on_a_f
     dev = EvalSet("en", "dev", [["w"] * 100], [["X"] * 100], ["s0"])
 
     def run(accuracy, patience=2):
-        class Scripted:
-            def __init__(self):
-                self.model, self.epoch = torch.nn.Linear(1, 1), 0
-
-            def train_epoch(self, epoch, on_update):
-                self.epoch = epoch
-                on_update(0.0)
-                return 0.0
-
-            def predict(self, sentences):
-                right = accuracy[self.epoch - 1]
-                return [["X"] * right + ["Y"] * (100 - right)]
-
-        return fit(Scripted(), kind="pos", source_dev=dev, epochs=len(accuracy), eval_every=None,
+        return fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=len(accuracy), eval_every=None,
                    save=lambda n, w: None, patience=patience, stopping="consecutive_decreases")
 
     flat = run([0, 0, 0, 0, 0, 20])
@@ -303,44 +307,31 @@ def test_early_stopping_stops_patience_epochs_after_the_best_source_dev_score(ev
     accuracy = [50, 60, 55, 58, 59, 70, 10]
     dev = EvalSet("en", "dev", [["w"] * 100], [["X"] * 100], ["s0"])
 
-    class Scripted:  # one update per epoch; predictions right on accuracy[epoch - 1] tokens
-        def __init__(self):
-            self.model, self.epoch = torch.nn.Linear(1, 1), 0
-
-        def train_epoch(self, epoch, on_update):
-            self.epoch = epoch
-            on_update(0.0)
-            return 0.0
-
-        def predict(self, sentences):
-            right = accuracy[self.epoch - 1]
-            return [["X"] * right + ["Y"] * (100 - right)]
-
     saved = []
-    trace = fit(Scripted(), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
+    trace = fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
                 save=lambda name, weights: saved.append(name), patience=3)
     assert [e["epoch"] for e in trace] == [1, 2, 3, 4, 5] and trace[-1]["early_stop"]
     assert [e["scores"]["en.dev"] for e in trace] == [50, 60, 55, 58, 59] and len(saved) == 5
-    full = fit(Scripted(), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
+    full = fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
                save=lambda name, weights: None)
     assert len(full) == 7 and not any(e.get("early_stop") for e in full)
     with pytest.raises(ValueError, match="patience"):
-        fit(Scripted(), kind="pos", source_dev=dev, epochs=2, eval_every=None, save=lambda n, w: None, patience=0)
+        fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=2, eval_every=None, save=lambda n, w: None, patience=0)
     # van der Heijden et al.'s rule: two consecutive decreases (60 -> 55 is one, 55 -> 58 ends
     # the streak); 50, 60, 55, 58, 59, 70, 10 never falls twice in a row: every epoch runs.
-    assert len(fit(Scripted(), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
+    assert len(fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
                    save=lambda n, w: None, patience=2, stopping="consecutive_decreases")) == 7
     with pytest.raises(ValueError, match="stopping"):
-        fit(Scripted(), kind="pos", source_dev=dev, epochs=2, eval_every=None, save=lambda n, w: None,
+        fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=2, eval_every=None, save=lambda n, w: None,
             patience=2, stopping="no_gain")
     # eval_every "end" (UniTrans: the last model, no dev set): one point, the final weights.
     saved.clear()
-    final = fit(Scripted(), kind="pos", source_dev=dev, epochs=7, eval_every="end",
+    final = fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=7, eval_every="end",
                 save=lambda name, weights: saved.append(name))
     assert [(e["epoch"], e["step"]) for e in final] == [(7, 7)] and saved == ["step7"]
     assert final[0]["scores"]["en.dev"] == 10
     with pytest.raises(ValueError, match="eval_every"):
-        fit(Scripted(), kind="pos", source_dev=dev, epochs=2, eval_every="sometimes", save=lambda n, w: None)
+        fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=2, eval_every="sometimes", save=lambda n, w: None)
 
 
 def test_muse_transfer_trains_on_source_vectors_and_reads_targets_through_their_alignment(spec, tables, space,

@@ -316,7 +316,8 @@ def test_early_stopping_stops_patience_epochs_after_the_best_source_dev_score(ev
                save=lambda name, weights: None)
     assert len(full) == 7 and not any(e.get("early_stop") for e in full)
     with pytest.raises(ValueError, match="patience"):
-        fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=2, eval_every=None, save=lambda n, w: None, patience=0)
+        fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=2, eval_every=None,
+            save=lambda n, w: None, patience=0)
     # van der Heijden et al.'s rule: two consecutive decreases (60 -> 55 is one, 55 -> 58 ends
     # the streak); 50, 60, 55, 58, 59, 70, 10 never falls twice in a row: every epoch runs.
     assert len(fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=7, eval_every=eval_every,
@@ -331,7 +332,8 @@ def test_early_stopping_stops_patience_epochs_after_the_best_source_dev_score(ev
     assert [(e["epoch"], e["step"]) for e in final] == [(7, 7)] and saved == ["step7"]
     assert final[0]["scores"]["en.dev"] == 10
     with pytest.raises(ValueError, match="eval_every"):
-        fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=2, eval_every="sometimes", save=lambda n, w: None)
+        fit(_ScriptedTagger(accuracy), kind="pos", source_dev=dev, epochs=2, eval_every="sometimes",
+            save=lambda n, w: None)
 
 
 def test_muse_transfer_trains_on_source_vectors_and_reads_targets_through_their_alignment(spec, tables, space,

@@ -31,7 +31,8 @@ the paper's Table 3).
 
 Training as the paper's baselines: Adam 1e-3 with L2 1e-3, dropout 0.25 between embedder
 and tagger and 0.15 inside it, 15 epochs, early stopping on the source dev set after two
-consecutive decreases (``patience``, ``stopping: consecutive_decreases``). The LASER models and LSTM No Pretraining train with the 1cycle policy
+consecutive decreases (``patience``, ``stopping: consecutive_decreases``). The LASER models
+and LSTM No Pretraining train with the 1cycle policy
 (``schedule: one_cycle``: SGD with momentum, Smith 2018; ``torch.optim.lr_scheduler.OneCycleLR``
 over the run's updates); the paper tunes their dropout and L2 by Bayesian optimisation and
 gives no values: the config fixes them.

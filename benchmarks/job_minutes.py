@@ -28,8 +28,7 @@ def job_spans(lines: list[str]) -> dict[int, tuple[str, float]]:
     started: dict[int, tuple[str, datetime]] = {}
     pending_rule: tuple[str, datetime] | None = None
     spans: dict[int, tuple[str, float]] = {}
-    for number, line in enumerate(lines, 1):
-        line = line.rstrip("\n")
+    for line in lines:
         if m := STAMP.match(line):
             stamp = datetime.strptime(" ".join(m.group(1).split()), "%a %b %d %H:%M:%S %Y")
         elif (m := START.match(line)) and stamp is not None:

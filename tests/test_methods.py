@@ -832,3 +832,25 @@ def test_low_resource_run_starts_from_the_selected_checkpoint_of_its_base_and_tr
     assert len(model["trace"]) == 1  # the final model only
     with pytest.raises(ConfigError, match="freeze_layers"):
         encoder_lowres.build(replace(low_spec, hparams=low_hparams | {"freeze_layers": 0}), (tokens, tags, ids), ([], [], []))
+
+
+def test_adam_is_fused_and_makes_the_loop_update():
+    """Every Adam in xlt is torch's fused kernel (one call per step): the same update as the
+    default per-tensor loop, to float rounding, with and without decoupled weight decay."""
+    from xlt.optim import adam
+
+    for decoupled in (False, True):
+        weights = []
+        for fused in (True, False):
+            torch.manual_seed(0)
+            weight = torch.nn.Parameter(torch.randn(7, 5))
+            optimizer = (adam([weight], decoupled=decoupled, lr=1e-2, weight_decay=0.1) if fused else
+                         (torch.optim.AdamW if decoupled else torch.optim.Adam)([weight], lr=1e-2, weight_decay=0.1))
+            assert optimizer.defaults["fused"] is (True if fused else None)
+            for step in range(5):
+                weight.grad = torch.sin(torch.arange(35.0).reshape(7, 5) + step)
+                optimizer.step()
+            weights.append(weight.detach())
+        torch.manual_seed(0)
+        assert (weights[0] - torch.randn(7, 5)).abs().mean() > 1e-2  # the steps moved the weights
+        assert torch.allclose(weights[0], weights[1], atol=1e-6)

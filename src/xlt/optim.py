@@ -1,9 +1,19 @@
-"""Optimizers the papers' public code uses that torch does not ship."""
+"""Optimizers: torch's Adam with its fused kernel, and those the papers' public code uses that
+torch does not ship."""
 from __future__ import annotations
 
 from typing import Iterable
 
 import torch
+
+
+def adam(params: Iterable, *, decoupled: bool = False, **kwargs) -> torch.optim.Optimizer:
+    """torch's Adam (``decoupled``: AdamW) with its fused kernel (CPU and CUDA since torch 2.4):
+    one kernel per step where the default CPU path loops over the tensors in Python. The same
+    update, equal to float rounding (not bitwise): on this 2-core VM a step over the 4-layer
+    encoder tagger's trainable weights took 8-10 ms instead of 34 ms (benchmarks/README.md), a
+    quarter of each of Meta-NER's per-sentence adaptations. Every Adam in xlt comes from here."""
+    return (torch.optim.AdamW if decoupled else torch.optim.Adam)(params, fused=True, **kwargs)
 
 
 class BertAdam(torch.optim.Optimizer):
@@ -56,7 +66,7 @@ INNER_OPTIMIZERS = ("adamw", "bert_adam")
 
 def make_inner_optimizer(kind: str, groups: list[dict], lr: float) -> torch.optim.Optimizer:
     if kind == "adamw":
-        return torch.optim.AdamW(groups, lr=lr)
+        return adam(groups, decoupled=True, lr=lr)
     if kind == "bert_adam":
         return BertAdam(groups, lr=lr)
     raise ValueError(f"inner_optimizer must be one of {list(INNER_OPTIMIZERS)}, got {kind!r}")

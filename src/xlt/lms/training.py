@@ -27,6 +27,7 @@ from torch import Tensor
 
 from xlt.lms.alignment import average_linkage_loss, identical_strings_loss, mean_variance_loss
 from xlt.lms.bilm import PAD, BiTransformerLM, join_directions
+from xlt.optim import adam
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ def train_lm(
                  for lang in languages}
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=params.lr)
+    optimizer = adam(model.parameters(), lr=params.lr)
     model.train()
     history, started = [], time.perf_counter()
     for step in range(1, params.steps + 1):

@@ -31,6 +31,7 @@ from xlt.atomic import atomic_path, atomic_write_json
 from xlt.checkpoints import load_snapshot, restore, save_snapshot
 from xlt.errors import ConfigError, InputError
 from xlt.io.sentence import read_table
+from xlt.optim import adam
 from xlt.provenance import input_hashes, package_versions
 from xlt.tagging import iob2_to_iobes, iobes_to_iob2
 from xlt.training import DEFAULT_SELECTIONS, EvalSet, Tagger, best_checkpoint, fit, select_and_score
@@ -152,7 +153,7 @@ def make_optimizer(hparams: dict[str, Any], parameters) -> torch.optim.Optimizer
         return torch.optim.SGD(parameters, lr=float(hparams["lr"]), momentum=float(hparams.get("momentum", 0.0)),
                                weight_decay=float(hparams.get("weight_decay", 0.0)))
     if name == "adam":  # weight_decay: L2 added to the gradient (van der Heijden: lambda 1e-3)
-        return torch.optim.Adam(parameters, lr=float(hparams["lr"]), weight_decay=float(hparams.get("weight_decay", 0.0)))
+        return adam(parameters, lr=float(hparams["lr"]), weight_decay=float(hparams.get("weight_decay", 0.0)))
     raise ValueError(f"unknown optimizer {name!r} (sgd or adam)")
 
 

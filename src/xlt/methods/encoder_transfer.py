@@ -23,6 +23,7 @@ from xlt.fetch import mirror_dirs
 from xlt.methods.common import RunSpec, label_inventory
 from xlt.methods.training_mix import mix_summary, mixed_training_data
 from xlt.models.encoder_tagger import EncoderTagger
+from xlt.optim import adam
 from xlt.tagging import bio_allowed_transitions
 from xlt.training import OnUpdate
 from xlt.vocab import Vocab
@@ -72,7 +73,7 @@ class EncoderTransferTagger:
         hp = self.hp
         self.windows = windows
         trainable = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(self._groups(float(hp["weight_decay"])), lr=float(hp["lr"]))
+        self.optimizer = adam(self._groups(float(hp["weight_decay"])), decoupled=True, lr=float(hp["lr"]))
         steps = int(hp["epochs"]) * math.ceil(len(windows) / int(hp["batch_size"]))
         self.scheduler = get_linear_schedule_with_warmup(self.optimizer, int(float(hp["warmup"]) * steps), steps)
         log.info(

@@ -47,7 +47,7 @@ from xlt.methods.common import RunSpec, label_inventory, load_sentences
 from xlt.provenance import input_hashes
 from xlt.methods.encoder_transfer import MAX_GRAD_NORM, EncoderTransferTagger
 from xlt.models.encoder_tagger import load_encoder
-from xlt.optim import make_inner_optimizer
+from xlt.optim import adam, make_inner_optimizer
 from xlt.models.subword import (
     IGNORE_INDEX,
     SubwordWindow,
@@ -240,9 +240,12 @@ class MetaNERTagger(EncoderTransferTagger):
                 str(self.hp.get("inner_optimizer", "adamw")), self._groups(float(self.hp["weight_decay"])), lr)
         for group in optimizer.param_groups:
             group["lr"] = lr
-        for state in optimizer.state.values():
-            for value in state.values():  # (step,) exp_avg, exp_avg_sq
-                value.zero_()
+        # (step,) exp_avg, exp_avg_sq of every weight, zeroed in one call (a zero_ per tensor
+        # was 5 ms of each adapted sentence).
+        state = [value for values in optimizer.state.values() for value in values.values()
+                 if isinstance(value, torch.Tensor)]
+        if state:
+            torch._foreach_zero_(state)
         return optimizer
 
     def fresh_step(self, windows: Sequence[SubwordWindow], lr: float, steps: int, weight: float,
@@ -276,7 +279,7 @@ class MetaNERTagger(EncoderTransferTagger):
         log.info("support sets: top-%d of %d sentences in %.1fs", int(hp["support_size"]), len(tokens),
                  time.perf_counter() - started)
         self.meta_steps = int(hp["meta_steps"])
-        self.optimizer = torch.optim.AdamW(self._groups(float(hp["weight_decay"])), lr=float(hp["lr_meta"]))
+        self.optimizer = adam(self._groups(float(hp["weight_decay"])), decoupled=True, lr=float(hp["lr_meta"]))
         self.scheduler = get_linear_schedule_with_warmup(
             self.optimizer, int(float(hp["warmup"]) * self.meta_steps), self.meta_steps)
         self.windows = windows

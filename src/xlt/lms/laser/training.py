@@ -22,6 +22,7 @@ from xlt.batching import bucket_batches, pad
 from xlt.lms.laser.bitext import Bitext
 from xlt.lms.laser.model import LaserEncoder, LaserTranslator
 from xlt.lms.laser.preprocess import BOS, EOS, encode_words
+from xlt.optim import adam
 from xlt.vectors.retrieval import nn_topk, unit_rows
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def train_translator(model: LaserTranslator, tokenizer: Tokenizer, train: Encode
                      held: Mapping[str, Sequence[Sequence[str]]], params: LaserTrainingParams, seed: int,
                      pivot: str = "en", device: torch.device | str = "cpu") -> list[dict]:
     """Train in place for ``params.steps`` updates; the evaluation history."""
-    optimizer = torch.optim.Adam(model.parameters(), lr=params.lr)
+    optimizer = adam(model.parameters(), lr=params.lr)
     history: list[dict] = []
     started = time.perf_counter()
 

@@ -79,8 +79,7 @@ def test_manual_resources_say_how_to_get_them(catalog):
         assert resource.how_to_get
     expected = {
         "conll2003_de_train", "norne_nob_train", "msra_zh_train", "ontonotes4_zh_test",
-        "ud_en_ewt_train", "aqmar_ar", "laser_bilstm_93langs", "laser_93langs_fcodes",
-        "laser_93langs_fvocab", "mbert_base_multilingual_cased",
+        "ud_en_ewt_train", "aqmar_ar", "mbert_base_multilingual_cased",
         "muse_train_en_es", "conll2006_da_test", "conll2007_el_test", "conll2007_it_test",
     }
     assert expected <= set(manual)
@@ -95,6 +94,12 @@ def test_the_papers_vectors_are_downloads_verified_by_their_first_digest(catalog
         assert resource.sha256 is None and resource.note and resource.lang == lang
     for lang in ("en", "es", "nl", "de"):
         assert catalog.resource(f"muse_aligned_{lang}").url.endswith(f"/wiki.multi.{lang}.vec")
+    # van der Heijden's LASER1: the encoder checkpoint and its fastBPE codes and vocabulary.
+    for rid, name in (("laser_bilstm_93langs", "bilstm.93langs.2018-12-26.pt"),
+                      ("laser_93langs_fcodes", "93langs.fcodes"), ("laser_93langs_fvocab", "93langs.fvocab")):
+        resource = catalog.resource(rid)
+        assert not resource.manual and resource.digest_recorded_on_first_download
+        assert resource.url == f"https://dl.fbaipublicfiles.com/laser/models/{name}"
 
 
 def test_encodings_and_schemes_checked_on_the_files(catalog):

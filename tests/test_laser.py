@@ -235,3 +235,100 @@ def test_piece_state_store_rows_are_the_encoders_states_of_that_sentence():
     assert torch.allclose(store.matrix[rows][:, 0], direction_max(layers[0])[0], atol=1e-6)
     with pytest.raises(ValueError):
         PieceStateStore(encoder, tokenizer, [4])
+
+
+# ---------------------------------------------------------------- LASER1's published files
+CODES = [("l", "o"), ("e", "r</w>"), ("lo", "w"), ("low", "er</w>"), ("a", "a")]
+
+
+def test_fastbpe_merges_by_rank_everywhere_and_marks_word_inner_units():
+    from xlt.lms.laser.fastbpe import FastBPE
+
+    bpe = FastBPE(CODES)
+    assert bpe.apply("lower") == ("lower",)
+    assert bpe.apply("lowe") == ("low@@", "e")  # "e</w>" never merges: "e r</w>" needs the r
+    assert bpe.apply("aaa") == ("aa@@", "a")  # every (a, a) left to right, none overlapping
+    assert bpe.apply("x") == ("x",)
+
+
+def test_fastbpe_splits_back_what_the_vocabulary_lacks_along_its_merges():
+    from xlt.lms.laser.fastbpe import FastBPE
+
+    # "lower" is not a unit of the vocabulary, "low@@" and "er" are (fastBPE's limitVocab).
+    assert FastBPE(CODES, ["low@@", "er"]).apply("lower") == ("low@@", "er")
+    # Nor is "low@@": split again into "lo" + "w", as far as the vocabulary needs.
+    assert FastBPE(CODES, ["lo@@", "w@@", "er"]).apply("lower") == ("lo@@", "w@@", "er")
+    # Single characters stay, known or not.
+    assert FastBPE(CODES, ["er"]).apply("lower") == ("l@@", "o@@", "w@@", "er")
+
+
+def test_fastbpe_files_with_a_bad_line_name_file_and_line(tmp_path):
+    from xlt.lms.laser.fastbpe import read_codes, read_vocab
+
+    (tmp_path / "c").write_text("l o 10\ne r</w>\n")
+    with pytest.raises(InputError, match=r"c:2"):
+        read_codes(tmp_path / "c")
+    (tmp_path / "v").write_text("low@@ 3\nlow er 2\n")
+    with pytest.raises(InputError, match=r"v:2"):
+        read_vocab(tmp_path / "v")
+
+
+def _laser1_files(tmp_path, layers: int = 2):
+    """A LASER1-format checkpoint (fairseq Encoder: params, model, dictionary), codes and
+    vocabulary; returns the paths and the LSTM and embedding the checkpoint holds."""
+    torch.manual_seed(3)
+    dictionary = {"<s>": 0, "<pad>": 1, "</s>": 2, "<unk>": 3, "low@@": 4, "er": 5, "lo@@": 6, "w": 7, "x": 8}
+    embed = torch.nn.Embedding(len(dictionary), 8, padding_idx=1)
+    lstm = torch.nn.LSTM(8, 6, num_layers=layers, bidirectional=True)
+    params = {"num_embeddings": len(dictionary), "padding_idx": 1, "embed_dim": 8, "hidden_size": 6,
+              "num_layers": layers, "bidirectional": True, "left_pad": True, "padding_value": 0.0}
+    model = {"embed_tokens.weight": embed.weight.detach().clone(),
+             **{f"lstm.{k}": v.detach().clone() for k, v in lstm.state_dict().items()}}
+    torch.save({"params": params, "model": model, "dictionary": dictionary}, tmp_path / "bilstm.pt")
+    (tmp_path / "93langs.fcodes").write_text("".join(f"{a} {b} {100 - i}\n" for i, (a, b) in enumerate(CODES)))
+    (tmp_path / "93langs.fvocab").write_text("low@@ 9\ner 9\nlo@@ 5\nw 5\nx 3\n")
+    return tmp_path / "bilstm.pt", tmp_path / "93langs.fcodes", tmp_path / "93langs.fvocab", lstm, embed
+
+
+def test_laser1_files_import_as_the_encoder_artifact_that_reads_sentences_with_eos(tmp_path):
+    """import_laser: LASER1's checkpoint, codes and vocabulary become the artifact the taggers
+    read; its sentence vector is LASER's (embeddings, the whole BiLSTM over "pieces </s>",
+    max over time) and the piece states of a tagging sentence are read with "</s>" after it."""
+    from xlt.lms.laser.fastbpe import FastBPETokenizer
+    from xlt.lms.laser.published import import_laser1
+
+    checkpoint, codes, vocab, lstm, embed = _laser1_files(tmp_path)
+    out = tmp_path / "artifact"
+    out.mkdir()
+    manifest = import_laser1(checkpoint=checkpoint, codes=codes, vocab=vocab, weights_path=out / "encoder.safetensors",
+                             bpe_path=out / "encoder.bpe.json", json_path=out / "encoder.json")
+    assert manifest["append_eos"] and manifest["architecture"]["layers"] == 2
+    assert set(manifest["inputs"]) == {str(checkpoint), str(codes), str(vocab)}
+    encoder, tokenizer, loaded = load_encoder(out / "encoder.json")
+    assert isinstance(tokenizer, FastBPETokenizer) and loaded["append_eos"]
+    ids, owners = encode_tagged_sentence(tokenizer, "en", ["Lower", "low", "zz"])
+    # lower -> low@@ er; low -> lo@@ w (no "low" unit at a word's end); zz -> z@@ z, unknown.
+    assert ids == [4, 5, 6, 7, 3, 3] and owners == [0, 0, 1, 1, 2, 2]
+    with torch.no_grad():
+        reference, _ = lstm(embed(torch.tensor(ids + [2])).unsqueeze(1))  # (T, 1, 2H): fairseq's layout
+        vector = encoder.sentence_vectors(torch.tensor([ids + [2]]), torch.tensor([len(ids) + 1]))
+        assert torch.allclose(vector[0], reference[:, 0].max(dim=0).values, atol=1e-6)
+        store = PieceStateStore(encoder, tokenizer, [2], eos_id=tokenizer.token_to_id("</s>"))
+        rows, row_owners = store.rows("en", ["Lower", "low", "zz"])
+        assert row_owners == owners and len(rows) == len(ids)  # "</s>" read, not kept
+        expected = direction_max(reference[: len(ids), 0].unsqueeze(0))[0]
+        assert torch.allclose(store.matrix[rows, 0], expected, atol=1e-6)
+        without = PieceStateStore(encoder, tokenizer, [2])
+        rows_without, _ = without.rows("en", ["Lower", "low", "zz"])
+        assert not torch.allclose(without.matrix[rows_without, 0], expected)
+
+
+def test_a_checkpoint_without_laser1_entries_is_refused_with_its_path(tmp_path):
+    from xlt.lms.laser.published import import_laser1
+
+    checkpoint, codes, vocab, _, _ = _laser1_files(tmp_path)
+    torch.save({"model": {}}, tmp_path / "other.pt")
+    with pytest.raises(InputError, match=r"other\.pt.*no \['params', 'dictionary'\]"):
+        import_laser1(checkpoint=tmp_path / "other.pt", codes=codes, vocab=vocab, weights_path=tmp_path / "w",
+                      bpe_path=tmp_path / "b", json_path=tmp_path / "j")
+    assert not (tmp_path / "j").exists()

@@ -854,3 +854,31 @@ def test_adam_is_fused_and_makes_the_loop_update():
         torch.manual_seed(0)
         assert (weights[0] - torch.randn(7, 5)).abs().mean() > 1e-2  # the steps moved the weights
         assert torch.allclose(weights[0], weights[1], atol=1e-6)
+
+
+def test_encoder_transfer_reads_source_and_target_in_their_own_language_with_xlm(spec, tables, tmp_path,
+                                                                                 monkeypatch):
+    """van der Heijden's XLM column: training and source-dev sentences are read with
+    English's language embedding, the Spanish target's with Spanish's."""
+    from xlt.methods import encoder_transfer
+    from xlt.models import encoder_tagger
+    from xlt.testing import make_tiny_xlm_encoder
+
+    words = sorted({w for toks, _ in EN + ES for w in toks})
+    encoder = make_tiny_xlm_encoder(tmp_path / "xlm", words, ["de", "en", "es"])
+    seen = []
+    make_windows = encoder_tagger.make_windows
+
+    def spy(tokenizer, sentences, max_subwords, context_subwords, labels=None, languages=None):
+        seen.append(None if languages is None else sorted(set(languages)))
+        return make_windows(tokenizer, sentences, max_subwords, context_subwords, labels, languages)
+
+    monkeypatch.setattr(encoder_tagger, "make_windows", spy)
+    xlm_spec = replace(spec, method="encoder_transfer", setting="xlm",
+                       hparams=ENCODER_HPARAMS | {"encoder": str(encoder), "freeze_layers": 0,
+                                                  "fallback_language": "en"},
+                       extra={"prefer_gpu": False, "mirror_dirs": []})
+    _, metrics = train_and_evaluate(xlm_spec, tables, tmp_path / "a", encoder_transfer.build,
+                                    encoder_transfer.rebuild, selections=["src_dev"])
+    assert set(metrics) == {"en", "es"}
+    assert seen[0] == [1] and [2] in seen and all(s in ([1], [2]) for s in seen)

@@ -316,3 +316,34 @@ def test_cross_shared_ties_both_directions_of_both_lstms() -> None:
     _, (h_fwd, _) = tied.char_encoder.lstm(emb)
     _, (h_bwd, _) = tied.char_encoder.lstm(emb.flip(1))
     torch.testing.assert_close(out, torch.cat([h_fwd[0], h_bwd[0]], dim=1))
+
+
+def test_encoder_tagger_reads_each_sentence_in_its_language_with_xlm(tmp_path) -> None:
+    """An encoder with language embeddings (XLM) reads a sentence with its language's id: the
+    same words score differently as German and as English; a language it has no embedding
+    for takes fallback_language's, or is refused; the choice survives save and load."""
+    from xlt.models.encoder_tagger import EncoderTagger
+    from xlt.testing import make_tiny_xlm_encoder
+
+    path = make_tiny_xlm_encoder(tmp_path / "xlm", ["the", "cat", "Paris"], ["de", "en", "es"])
+    tagger = EncoderTagger(str(path), num_labels=3, freeze_embeddings=False, freeze_layers=0,
+                           fallback_language="en").eval()
+    assert tagger.language_ids == {"de": 0, "en": 1, "es": 2}
+    sentences = [["the", "cat", "Paris"], ["Paris"]]
+    with pytest.raises(ValueError, match="needs each sentence's language"):
+        tagger.windows(sentences)
+    scores = {}
+    for lang in ("de", "en", "nl"):
+        tagger.language = lang
+        scores[lang] = tagger.log_probs(sentences)
+    assert not torch.allclose(scores["de"][0], scores["en"][0])
+    assert all(torch.equal(a, b) for a, b in zip(scores["nl"], scores["en"]))  # no Dutch: English's
+    mixed = tagger.windows(sentences, languages=["de", "en"])
+    assert [w.language for w in mixed] == [0, 1]
+    tagger.save(tmp_path / "saved")
+    reloaded = EncoderTagger.load(tmp_path / "saved").eval()
+    reloaded.language = "en"
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(reloaded.log_probs(sentences), scores["en"]))
+    strict = EncoderTagger(str(path), num_labels=3, freeze_layers=0)
+    with pytest.raises(ValueError, match="no language embedding for 'nl'"):
+        strict.windows(sentences, languages=["nl", "en"])

@@ -131,3 +131,29 @@ def test_bare_sentencepiece_marker_is_dropped_from_words_with_other_pieces() -> 
     assert tok(["中"], is_split_into_words=True)["input_ids"] == tok.convert_tokens_to_ids(["\u2581", "中"])
     pieces = word_pieces(tok, [["中", "the", "中"]])[0]
     assert [tok.convert_ids_to_tokens(p) for p in pieces] == [["中"], ["\u2581the"], ["中"]]
+
+
+def test_a_slow_tokenizer_encodes_each_word_alone_and_windows_carry_languages(tmp_path) -> None:
+    """XLM's tokenizer is slow (no word_ids()): each word's pieces are what it makes of the word
+    alone, the label sits on the first, and every window carries its sentence's language id."""
+    from transformers import AutoTokenizer
+
+    from xlt.testing import make_tiny_xlm_encoder
+
+    tokenizer = AutoTokenizer.from_pretrained(make_tiny_xlm_encoder(tmp_path, WORDS, ["de", "en", "es"]))
+    assert not tokenizer.is_fast
+    sentences = [["the", "Cat", "sat"], ["Paris"], []]
+    pieces = word_pieces(tokenizer, sentences)
+    alone = tokenizer.encode("Cat", add_special_tokens=False)
+    assert pieces[0][1] == alone == tokenizer.encode("cat", add_special_tokens=False)  # lower-cased
+    assert [len(p) for p in pieces[0]] == [3, 3, 3] and pieces[2] == []
+    prefix, suffix = special_tokens(tokenizer)
+    windows = make_windows(tokenizer, sentences, max_subwords=32, context_subwords=2, labels=[[0, 1, 0], [2], []],
+                           languages=[1, 0, 2])
+    assert [w.language for w in windows] == [1, 0]  # the empty sentence has no window
+    assert windows[0].input_ids == (*prefix, *[p for word in pieces[0] for p in word], *suffix)
+    assert windows[0].label_positions == (len(prefix), len(prefix) + 3, len(prefix) + 6)
+    assert collate_windows(windows, tokenizer.pad_token_id).languages.tolist() == [1, 0]
+    assert collate_windows(make_windows(tokenizer, sentences[:1]), 0).languages is None
+    with pytest.raises(ValueError, match="2 languages for 3 sentences"):
+        make_windows(tokenizer, sentences, languages=[1, 0])

@@ -1,7 +1,8 @@
 """Test helpers shared by the unit tests and the workflow test fixture.
 
 ``make_tiny_encoder`` writes a randomly initialised two-layer BERT and a WordPiece tokenizer
-to a directory in Hugging Face layout, so encoder-based code runs offline in seconds and
+to a directory in Hugging Face layout (``make_tiny_xlm_encoder`` an XLM with language
+embeddings and its slow BPE tokenizer), so encoder-based code runs offline in seconds and
 never depends on downloaded weights. ``paired_crfs`` gives xlt's CRF and pytorch-crf's with
 the same scores (the parity test and ``benchmarks/crf_benchmark.py``).
 """
@@ -61,6 +62,49 @@ def make_tiny_encoder(
     with torch.random.fork_rng():  # seed the weights without disturbing the caller's RNG
         torch.manual_seed(seed)
         model = BertModel(config, add_pooling_layer=False)
+    model.save_pretrained(path)
+    return path
+
+
+XLM_SPECIAL_TOKENS = ["<s>", "</s>", "<pad>", "<unk>", *(f"<special{i}>" for i in range(10))]
+
+
+def make_tiny_xlm_encoder(
+    path: str | Path,
+    words: Iterable[str],
+    languages: Iterable[str],
+    *,
+    hidden: int = 16,
+    layers: int = 2,
+    heads: int = 2,
+    seed: int = 0,
+) -> Path:
+    """Save a tiny random ``XLMModel`` with language embeddings for ``languages`` and its slow
+    BPE tokenizer (lower-casing, accents removed, as xlm-mlm-tlm-xnli15-1024's) under
+    ``path``; return ``path``. The BPE has no merges: every word becomes its letters, the last
+    one marked ``</w>``, so words of several pieces are the rule."""
+    import json
+
+    from transformers import XLMConfig, XLMModel, XLMTokenizer  # slow import: only here
+
+    path = Path(path)
+    path.mkdir(parents=True, exist_ok=True)
+    chars = sorted({ch for word in words for ch in word.lower()})
+    vocab = list(dict.fromkeys([*XLM_SPECIAL_TOKENS, *chars, *(f"{ch}</w>" for ch in chars)]))
+    (path / "vocab.json").write_text(json.dumps({tok: i for i, tok in enumerate(vocab)}))
+    (path / "merges.txt").write_text("#version: 0.2\n")
+    lang2id = {lang: i for i, lang in enumerate(sorted(set(languages)))}
+    id2lang = {i: lang for lang, i in lang2id.items()}
+    tokenizer = XLMTokenizer(vocab_file=str(path / "vocab.json"), merges_file=str(path / "merges.txt"),
+                             lang2id=lang2id, id2lang=id2lang, do_lowercase_and_remove_accent=True)
+    tokenizer.save_pretrained(path)
+    config = XLMConfig(vocab_size=len(vocab), emb_dim=hidden, n_layers=layers, n_heads=heads,
+                       n_langs=len(lang2id), use_lang_emb=True, lang2id=lang2id, id2lang=id2lang,
+                       max_position_embeddings=128, pad_token_id=vocab.index("<pad>"),
+                       bos_token_id=vocab.index("<s>"), eos_token_id=vocab.index("</s>"))
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        model = XLMModel(config)
     model.save_pretrained(path)
     return path
 

@@ -81,29 +81,55 @@ rule lm_neighbours:
     script:
         "../scripts/lm_neighbours.py"
 
-rule pretrain_laser:
-    """The LASER-style sentence encoder (van der Heijden et al.'s LASER stand-in): joint BPE,
-    BiLSTM encoder trained by translation into en / es on the text stage's parallel sets;
-    logs held-out loss and retrieval accuracy."""
-    input:
-        unpack(pretrain_laser_inputs),
-    output:
-        # One artifact (weights, BPE, manifest): what Snakemake's between-workflow cache stores.
-        multiext(LASER_PREFIX, ".safetensors", ".bpe.json", ".json"),
-    params:
-        laser=LASER,
-        seed=LASER["seed"],
-        prefer_gpu=config["prefer_gpu"],
-    log:
-        "results/logs/lms/laser/encoder.log",
-    cache: True
-    threads: LASER["threads"]
-    priority: 10
-    resources:
-        mem_mb=8000,
-        runtime=LASER["runtime"],
-        gpu=1,
-    conda:
-        "../../envs/xlt.yaml"
-    script:
-        "../scripts/pretrain_laser.py"
+# The sentence encoder: LASER1's published files (the paper plan, laser.source: published) or
+# the stand-in trained here (laser.source: trained); one artifact either way.
+if LASER["source"] == "published":
+
+    rule import_laser:
+        """LASER1 (bilstm.93langs.2018-12-26.pt with its fastBPE codes and vocabulary) as the
+        sentence-encoder artifact van der Heijden's subword taggers read."""
+        input:
+            checkpoint=resource_path(CATALOG.resource("laser_bilstm_93langs")),
+            codes=resource_path(CATALOG.resource("laser_93langs_fcodes")),
+            vocab=resource_path(CATALOG.resource("laser_93langs_fvocab")),
+        output:
+            multiext(LASER_PREFIX, ".safetensors", ".bpe.json", ".json"),
+        log:
+            "results/logs/lms/laser/encoder.log",
+        cache: True
+        resources:
+            mem_mb=4000,
+        conda:
+            "../../envs/xlt.yaml"
+        script:
+            "../scripts/import_laser.py"
+
+else:
+
+    rule pretrain_laser:
+        """The LASER-style sentence encoder (van der Heijden et al.'s LASER stand-in): joint BPE,
+        BiLSTM encoder trained by translation into en / es on the text stage's parallel sets;
+        logs held-out loss and retrieval accuracy."""
+        input:
+            unpack(pretrain_laser_inputs),
+        output:
+            # One artifact (weights, BPE, manifest): what Snakemake's between-workflow cache stores.
+            multiext(LASER_PREFIX, ".safetensors", ".bpe.json", ".json"),
+        params:
+            # The stand-in's values (source only picks this rule: changing it retrains nothing).
+            laser={k: v for k, v in LASER.items() if k != "source"},
+            seed=LASER["seed"],
+            prefer_gpu=config["prefer_gpu"],
+        log:
+            "results/logs/lms/laser/encoder.log",
+        cache: True
+        threads: LASER["threads"]
+        priority: 10
+        resources:
+            mem_mb=8000,
+            runtime=LASER["runtime"],
+            gpu=1,
+        conda:
+            "../../envs/xlt.yaml"
+        script:
+            "../scripts/pretrain_laser.py"

@@ -55,16 +55,23 @@ class EncoderTransferTagger:
             context_subwords=int(hp["context_subwords"]),
             num_layers=None if hp["encoder_layers"] is None else int(hp["encoder_layers"]),
             autocast=hp.get("autocast"),
+            fallback_language=hp.get("fallback_language"),
         ).to(self.device)
+        # The language of sentences read without one (an encoder with language embeddings,
+        # XLM, reads it): the source in training, the scored target in evaluation.
+        self.model.language = spec.target or spec.source
         self.windows: list = []
         self.training_mix: dict[str, int] | None = None  # joint training: sentences per language
 
     @classmethod
-    def from_training_data(cls, spec: RunSpec, train: tuple) -> EncoderTransferTagger:
-        hp = spec.hparams
+    def from_training_data(cls, spec: RunSpec, train: tuple,
+                           languages: Sequence[str] | None = None) -> EncoderTransferTagger:
+        """A tagger ready to train on ``train`` (tokens, tags, ids); ``languages``: each
+        sentence's (joint training), else the source's."""
         tokens, tags, _ = train
         tagger = cls(spec, Vocab.for_labels(label_inventory(spec, tags, "IOB2")))
-        tagger.prepare_training(tagger.model.windows(tokens, [tagger.labels.encode(t) for t in tags]), len(tokens))
+        windows = tagger.model.windows(tokens, [tagger.labels.encode(t) for t in tags], languages)
+        tagger.prepare_training(windows, len(tokens))
         return tagger
 
     def prepare_training(self, windows: list, n_sentences: int) -> None:
@@ -140,10 +147,10 @@ class EncoderTransferTagger:
 
 
 def build(spec: RunSpec, train: tuple, source_dev: tuple) -> EncoderTransferTagger:
-    # Joint training (train_mix): the encoder reads every language alike, so the mixed
-    # sentences are simply its training set.
+    # Joint training (train_mix): the mixed sentences are the training set, each read in its
+    # own language by an encoder with language embeddings (XLM); others read them alike.
     tokens, tags, ids, langs = mixed_training_data(spec, train)
-    tagger = EncoderTransferTagger.from_training_data(spec, (tokens, tags, ids))
+    tagger = EncoderTransferTagger.from_training_data(spec, (tokens, tags, ids), langs)
     if spec.hparams.get("train_mix") is not None:
         tagger.training_mix = mix_summary(langs)
     return tagger

@@ -225,8 +225,9 @@ class PieceTagger(WordTagger):
         self.lang = spec.target or spec.source  # training reads the source, evaluation its target
         self.store = None
         if self.hp["embedder"] in ("laser_top", "laser_elmo"):
+            eos = self.tokenizer.token_to_id("</s>") if self.encoder_manifest.get("append_eos") else None
             self.store = PieceStateStore(encoder.to(self.device), self.tokenizer, laser_layers(self.hp, encoder),
-                                         int(self.hp["feature_batch_size"]), self.device)
+                                         int(self.hp["feature_batch_size"]), self.device, eos_id=eos)
         self.model = PieceTransformerCRF(make_embedder(self.hp, encoder), len(labels), self.hp).to(self.device)
         self.scheduler = None
         self.train_ids: list[tuple] = []

@@ -96,6 +96,7 @@ class EncoderTagger(nn.Module):
         context_subwords: int = 64,
         num_layers: int | None = None,
         autocast: str | None = None,
+        fallback_language: str | None = None,
     ) -> None:
         super().__init__()
         if autocast is not None and autocast not in AUTOCAST_DTYPES:
@@ -104,6 +105,7 @@ class EncoderTagger(nn.Module):
             "num_labels": num_labels, "dropout": dropout, "freeze_embeddings": freeze_embeddings,
             "freeze_layers": freeze_layers, "max_subwords": max_subwords,
             "context_subwords": context_subwords, "num_layers": num_layers, "autocast": autocast,
+            "fallback_language": fallback_language,
         }
         self.autocast = autocast
         self.tokenizer = AutoTokenizer.from_pretrained(encoder_name_or_path)
@@ -113,6 +115,32 @@ class EncoderTagger(nn.Module):
         self.classifier = nn.Linear(self.encoder.config.hidden_size, num_labels)
         self.max_subwords = max_subwords
         self.context_subwords = context_subwords
+        # Encoders with language embeddings (XLM: ``use_lang_emb``, ``lang2id``) read each
+        # sentence with its language's id. ``language`` is the one of sentences passed without
+        # one (the method sets it: the source in training, the target when scoring);
+        # ``fallback_language`` stands in for a language the encoder has no embedding for.
+        config = self.encoder.config
+        self.language_ids: dict[str, int] | None = None
+        if getattr(config, "use_lang_emb", False) and int(getattr(config, "n_langs", 1)) > 1:
+            self.language_ids = {str(k): int(v) for k, v in (config.lang2id or {}).items()}
+            if not self.language_ids:
+                raise ValueError(f"{encoder_name_or_path}: language embeddings but no lang2id in its config")
+        self.fallback_language = fallback_language
+        self.language: str | None = None
+
+    def language_id(self, lang: str) -> int:
+        """The encoder's id of ``lang``, or of ``fallback_language`` for one it was not
+        pretrained on (XLM-15 has no Dutch, Basque or Hungarian)."""
+        assert self.language_ids is not None
+        if lang in self.language_ids:
+            return self.language_ids[lang]
+        if self.fallback_language is None:
+            raise ValueError(f"the encoder has no language embedding for {lang!r} (it has "
+                             f"{sorted(self.language_ids)}) and no fallback_language is set")
+        if self.fallback_language not in self.language_ids:
+            raise ValueError(f"fallback_language {self.fallback_language!r} is not one of the encoder's "
+                             f"{sorted(self.language_ids)}")
+        return self.language_ids[self.fallback_language]
 
     @property
     def device(self) -> torch.device:
@@ -124,9 +152,19 @@ class EncoderTagger(nn.Module):
 
     # -- data -----------------------------------------------------------------------------
     def windows(
-        self, sentences: Sequence[Sequence[str]], labels: Sequence[Sequence[int]] | None = None
+        self, sentences: Sequence[Sequence[str]], labels: Sequence[Sequence[int]] | None = None,
+        languages: Sequence[str] | None = None,
     ) -> list[SubwordWindow]:
-        return make_windows(self.tokenizer, sentences, self.max_subwords, self.context_subwords, labels)
+        """Windows of ``sentences``; ``languages`` (one per sentence, default ``language``)
+        matter only to an encoder with language embeddings."""
+        ids = None
+        if self.language_ids is not None:
+            if languages is None:
+                if self.language is None:
+                    raise ValueError("an encoder with language embeddings needs each sentence's language")
+                languages = [self.language] * len(sentences)
+            ids = [self.language_id(lang) for lang in languages]
+        return make_windows(self.tokenizer, sentences, self.max_subwords, self.context_subwords, labels, ids)
 
     def collate(self, windows: Sequence[SubwordWindow]) -> WindowBatch:
         return collate_windows(windows, self.tokenizer.pad_token_id).to(self.device)
@@ -147,7 +185,10 @@ class EncoderTagger(nn.Module):
     # -- model ----------------------------------------------------------------------------
     def hidden_states(self, batch: WindowBatch) -> Tensor:
         """Last encoder layer, (B, S, hidden)."""
-        out = self.encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask)
+        extra = {}
+        if batch.languages is not None:  # XLM: one language id per position
+            extra["langs"] = batch.languages.unsqueeze(1).expand_as(batch.input_ids)
+        out = self.encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask, **extra)
         return out.last_hidden_state
 
     def forward(self, batch: WindowBatch) -> Tensor:

@@ -1,4 +1,4 @@
-"""Word -> subword alignment and windowing for Hugging Face (fast) tokenizers.
+"""Word -> subword alignment and windowing for Hugging Face tokenizers.
 
 Labels live on words; the encoder sees subwords. Each word is labelled on its first subword
 (the others get ``IGNORE_INDEX``), as UniTrans, Meta-NER and xtreme do.
@@ -32,6 +32,9 @@ class SubwordWindow:
     label_positions: tuple[int, ...]  # index in input_ids of each scored word's first subword
     word_indices: tuple[int, ...]  # the scored words (indices into the sentence), ascending
     labels: tuple[int, ...] | None = None  # one label id per scored word
+    # The encoder's id of the sentence's language, for encoders with language embeddings
+    # (XLM's ``langs``); None for the others.
+    language: int | None = None
 
     def subword_labels(self) -> list[int]:
         """Label id on each scored word's first subword, ``IGNORE_INDEX`` elsewhere."""
@@ -54,6 +57,7 @@ class WindowBatch:
     sentence_indices: Tensor  # (B,) long: which sentence each window belongs to
     word_indices: Tensor  # (B, W) long, -1 at padding: gather per-word targets with these
     labels: Tensor | None = None  # (B, W) long, IGNORE_INDEX at padding
+    languages: Tensor | None = None  # (B,) long: each window's language id (XLM), else None
 
     def subword_labels(self) -> Tensor:
         """(B, S) label on first subwords, ``IGNORE_INDEX`` elsewhere (HF token-classification style)."""
@@ -70,6 +74,7 @@ class WindowBatch:
             *(t.to(device) for t in (self.input_ids, self.attention_mask, self.label_positions,
                                      self.word_mask, self.sentence_indices, self.word_indices)),
             labels=None if self.labels is None else self.labels.to(device),
+            languages=None if self.languages is None else self.languages.to(device),
         )
 
 
@@ -109,7 +114,7 @@ def word_pieces(tokenizer, sentences: Sequence[Sequence[str]]) -> list[list[list
     WordPiece (mBERT, the papers' encoder) gives each character one token too.
     """
     if not getattr(tokenizer, "is_fast", False):
-        raise ValueError("word alignment needs a fast (Rust) tokenizer with word_ids()")
+        return _word_pieces_one_by_one(tokenizer, sentences)
     unk = tokenizer.unk_token_id
     # One id lookup, not get_vocab(): that builds a 250k-entry dict, per call (per sentence
     # in Meta-NER's adaptation: it halved its speed).
@@ -132,6 +137,25 @@ def word_pieces(tokenizer, sentences: Sequence[Sequence[str]]) -> list[list[list
             if word is not None:
                 pieces[word].append(piece)
         out[sent_index] = [_drop_bare_marker(p, bare_marker) if p else [unk] for p in pieces]
+    return out
+
+
+def _word_pieces_one_by_one(tokenizer, sentences: Sequence[Sequence[str]]) -> list[list[list[int]]]:
+    """``word_pieces`` for a slow (Python) tokenizer, which has no ``word_ids()``: each distinct
+    word is encoded on its own, once. XLM's (the only slow one the papers use) ends a word's
+    last BPE unit with ``</w>``, so a word's pieces do not depend on its neighbours and this
+    is what it makes of the whole sentence; its Moses pre-tokenisation may split a word
+    (``U.S.-based``): those pieces all stay that word's."""
+    unk = tokenizer.unk_token_id
+    cache: dict[str, list[int]] = {}
+    out = []
+    for sentence in sentences:
+        row = []
+        for word in sentence:
+            if word not in cache:
+                cache[word] = tokenizer.encode(word, add_special_tokens=False) or [unk]
+            row.append(list(cache[word]))
+        out.append(row)
     return out
 
 
@@ -168,11 +192,13 @@ def make_windows(
     max_subwords: int = 128,
     context_subwords: int = 64,
     labels: Sequence[Sequence[int]] | None = None,
+    languages: Sequence[int] | None = None,
 ) -> list[SubwordWindow]:
     """Windows for every sentence, in sentence order; an empty sentence gets none.
 
     ``max_subwords`` counts the special tokens. A word with more pieces than fit in a window
     keeps its first pieces (its first subword, which carries the label, always survives).
+    ``languages``: each sentence's language id, for an encoder with language embeddings.
     """
     prefix, suffix = special_tokens(tokenizer)
     budget = max_subwords - len(prefix) - len(suffix)
@@ -183,6 +209,8 @@ def make_windows(
         )
     if labels is not None and [len(s) for s in labels] != [len(s) for s in sentences]:
         raise ValueError("labels must have one id per word of every sentence")
+    if languages is not None and len(languages) != len(sentences):
+        raise ValueError(f"{len(languages)} languages for {len(sentences)} sentences")
     windows = []
     for sent_index, pieces in enumerate(word_pieces(tokenizer, sentences)):
         pieces = [p[:budget] for p in pieces]
@@ -199,6 +227,7 @@ def make_windows(
                     label_positions=tuple(len(prefix) + word_starts[w] - first_subword for w in scored),
                     word_indices=scored,
                     labels=None if labels is None else tuple(labels[sent_index][w] for w in scored),
+                    language=None if languages is None else int(languages[sent_index]),
                 )
             )
     return windows
@@ -213,6 +242,11 @@ def collate_windows(windows: Sequence[SubwordWindow], pad_id: int) -> WindowBatc
     labels = None
     if all(w.labels is not None for w in windows):
         labels = pad([w.labels for w in windows], value=IGNORE_INDEX)
+    languages = None
+    if any(w.language is not None for w in windows):
+        if any(w.language is None for w in windows):
+            raise ValueError("a batch mixes windows with and without a language id")
+        languages = torch.tensor([w.language for w in windows], dtype=torch.long)
     return WindowBatch(
         input_ids=input_ids,
         attention_mask=attention_mask,
@@ -221,6 +255,7 @@ def collate_windows(windows: Sequence[SubwordWindow], pad_id: int) -> WindowBatc
         sentence_indices=torch.tensor([w.sentence_index for w in windows], dtype=torch.long),
         word_indices=word_indices,
         labels=labels,
+        languages=languages,
     )
 
 

@@ -17,26 +17,30 @@ import torch
 from tokenizers import Tokenizer
 
 from xlt.batching import bucket_batches, pad
+from xlt.lms.laser.fastbpe import FastBPETokenizer
 from xlt.lms.laser.model import LaserEncoder
 from xlt.lms.laser.preprocess import encode_words, normalize_sentence
 from xlt.models.word_embedders import direction_max
 
 
-def encode_tagged_sentence(tokenizer: Tokenizer, lang: str, words: Sequence[str]) -> tuple[list[int], list[int]]:
+def encode_tagged_sentence(tokenizer: Tokenizer | FastBPETokenizer, lang: str,
+                           words: Sequence[str]) -> tuple[list[int], list[int]]:
     """(piece ids, owning word of each piece) of a tagging sentence: LASER's normalisation
     (punctuation, lower case) per word, then the BPE."""
     return encode_words(tokenizer, normalize_sentence(words, lang))
 
 
 class PieceStateStore:
-    def __init__(self, encoder: LaserEncoder, tokenizer: Tokenizer, layers: Sequence[int], batch_size: int = 64,
-                 device: torch.device | str = "cpu") -> None:
-        """``layers``: 1-based encoder layers to keep (``[n]``: LASER-top; ``1..n``: LASER-elmo)."""
+    def __init__(self, encoder: LaserEncoder, tokenizer: Tokenizer | FastBPETokenizer, layers: Sequence[int],
+                 batch_size: int = 64, device: torch.device | str = "cpu", eos_id: int | None = None) -> None:
+        """``layers``: 1-based encoder layers to keep (``[n]``: LASER-top; ``1..n``: LASER-elmo).
+        ``eos_id``: appended to every sentence for the encoder (LASER1 reads "pieces </s>", as
+        it was trained; its state belongs to no word and is dropped)."""
         if not layers or min(layers) < 1 or max(layers) > encoder.n_layers:
             raise ValueError(f"layers {list(layers)}: the encoder has layers 1..{encoder.n_layers}")
         self.encoder, self.tokenizer = encoder.eval(), tokenizer
         self.layers = [int(layer) - 1 for layer in layers]
-        self.batch_size, self.device = batch_size, device
+        self.batch_size, self.device, self.eos_id = batch_size, device, eos_id
         self.matrix = torch.zeros(1, len(self.layers), encoder.hidden)
         self._rows: dict[tuple[str, tuple[str, ...]], tuple[list[int], list[int]]] = {}
 
@@ -57,8 +61,9 @@ class PieceStateStore:
         states: list[torch.Tensor] = [torch.empty(0)] * len(new)
         for indices in bucket_batches([len(ids) for ids, _ in encoded], self.batch_size, shuffle=False,
                                       chunk_batches=None):
-            ids = pad([encoded[i][0] for i in indices]).to(self.device)
-            lengths = torch.tensor([len(encoded[i][0]) for i in indices])
+            tail = [] if self.eos_id is None else [self.eos_id]
+            ids = pad([encoded[i][0] + tail for i in indices]).to(self.device)
+            lengths = torch.tensor([len(encoded[i][0]) + len(tail) for i in indices])
             layers = self.encoder.layer_states(ids, lengths)
             picked = torch.stack([direction_max(layers[k]) for k in self.layers], dim=2)  # (B, P, L, H)
             for row, i in enumerate(indices):

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 
 from tokenizers import Tokenizer, models, pre_tokenizers, trainers
 
+from xlt.lms.laser.fastbpe import KIND as FASTBPE_KIND
+from xlt.lms.laser.fastbpe import FastBPETokenizer
+
 if TYPE_CHECKING:
     from sacremoses import MosesPunctNormalizer
 
@@ -74,15 +77,23 @@ def learn_bpe(sentences: Iterable[Sequence[str]], vocab_size: int, min_frequency
     return tokenizer
 
 
-def load_bpe(path: str | Path) -> Tokenizer:
+def load_bpe(path: str | Path) -> Tokenizer | FastBPETokenizer:
+    """The encoder's BPE file: a ``tokenizers`` file (the stand-in's), or LASER1's fastBPE
+    codes, vocabulary and dictionary (``kind: fastbpe``, :mod:`xlt.lms.laser.fastbpe`)."""
+    with open(path, encoding="utf-8") as handle:
+        head = handle.read(64)
+    if f'"kind": "{FASTBPE_KIND}"' in head:
+        return FastBPETokenizer.from_file(path)
     return Tokenizer.from_file(str(path))
 
 
-def encode_words(tokenizer: Tokenizer, words: Sequence[str]) -> tuple[list[int], list[int]]:
+def encode_words(tokenizer: Tokenizer | FastBPETokenizer, words: Sequence[str]) -> tuple[list[int], list[int]]:
     """(piece ids, index of the word each piece belongs to) of normalised ``words``. Every
     word gets at least one piece (an unknown one: ``<unk>``)."""
     if not words:
         return [], []
+    if isinstance(tokenizer, FastBPETokenizer):
+        return tokenizer.encode_words(words)
     encoding = tokenizer.encode(list(words), is_pretokenized=True, add_special_tokens=False)
     ids, owners = list(encoding.ids), list(encoding.word_ids)
     missing = set(range(len(words))) - set(owners)

@@ -131,7 +131,8 @@ class EncoderTagger(nn.Module):
     def language_id(self, lang: str) -> int:
         """The encoder's id of ``lang``, or of ``fallback_language`` for one it was not
         pretrained on (XLM-15 has no Dutch, Basque or Hungarian)."""
-        assert self.language_ids is not None
+        if self.language_ids is None:
+            raise ValueError("the encoder has no language embeddings")
         if lang in self.language_ids:
             return self.language_ids[lang]
         if self.fallback_language is None:

@@ -34,28 +34,24 @@ CONTINUES = "@@"
 KIND = "fastbpe"
 
 
-def read_codes(path: str | Path) -> list[tuple[str, str]]:
-    """The merges of a fastBPE codes file, in rank order ("a b count" lines)."""
-    codes = []
+def _counted_lines(path: str | Path, fields: int, what: str):
+    """The fields of each line of a fastBPE file: ``fields`` space-separated, a count last."""
     with open(path, encoding="utf-8") as handle:
         for number, line in enumerate(handle, 1):
             parts = line.rstrip("\n").split(" ")
-            if len(parts) != 3 or not parts[2].isdigit():
-                raise InputError(path, number, f"not a fastBPE code 'a b count': {line.rstrip()!r}")
-            codes.append((parts[0], parts[1]))
-    return codes
+            if len(parts) != fields or not parts[-1].isdigit():
+                raise InputError(path, number, f"not a fastBPE {what}: {line.rstrip()!r}")
+            yield parts
+
+
+def read_codes(path: str | Path) -> list[tuple[str, str]]:
+    """The merges of a fastBPE codes file, in rank order ("a b count" lines)."""
+    return [(a, b) for a, b, _ in _counted_lines(path, 3, "code 'a b count'")]
 
 
 def read_vocab(path: str | Path) -> list[str]:
     """The units of a fastBPE vocabulary file ("unit count" lines)."""
-    units = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            parts = line.rstrip("\n").split(" ")
-            if len(parts) != 2 or not parts[1].isdigit():
-                raise InputError(path, number, f"not a fastBPE vocabulary line 'unit count': {line.rstrip()!r}")
-            units.append(parts[0])
-    return units
+    return [unit for unit, _ in _counted_lines(path, 2, "vocabulary line 'unit count'")]
 
 
 class FastBPE:
